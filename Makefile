@@ -1,0 +1,141 @@
+# Postern: one non-recursive GNU Makefile.
+#
+# Each folder under src/ carries a small module.mk with one line that
+# declares it: a library (src/util, src/global) or a program. Unit tests are
+# the folder's *_test.c files; each becomes one cmocka binary linked with
+# the folder's code and the layers below it.
+#
+#   make            build everything into $(BUILD)
+#   make check      install missing packages, build, run every test
+#   make run        install missing packages, build, start ./run in the foreground
+#   make install    install under $(DESTDIR)$(PREFIX) (commands, daemons, man pages)
+#   make asan       the same build with AddressSanitizer + UBSan in build/asan
+#   make check-asan run every test against the sanitizer build
+#   make valgrind   run the unit tests under valgrind
+#   make deps       install the Debian packages Postern builds and tests with
+
+PREFIX      ?= /usr
+DESTDIR     ?=
+CONFIG_DIR  ?= /etc/postfix
+COMMAND_DIR ?= $(PREFIX)/sbin
+DAEMON_DIR  ?= $(PREFIX)/libexec/postfix
+MANPAGE_DIR ?= $(PREFIX)/share/man
+BUILD       ?= build
+
+CC      ?= cc
+AR      ?= ar
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes \
+           -Wstrict-prototypes -fno-common -Werror
+ALL_CFLAGS = -std=c17 $(WARN) $(CFLAGS) -MMD -MP
+DEFS    := -DDEF_CONFIG_DIR='"$(CONFIG_DIR)"' -DDEF_COMMAND_DIR='"$(COMMAND_DIR)"' \
+           -DDEF_DAEMON_DIR='"$(DAEMON_DIR)"' -DDEF_MANPAGE_DIR='"$(MANPAGE_DIR)"'
+TEST_LDLIBS := -lcmocka
+
+ifeq ($(SANITIZE),1)
+CFLAGS  := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+.DEFAULT_GOAL := all
+.PHONY: all check unit-tests run install clean deps asan check-asan valgrind format
+
+LIBRARIES :=
+PROGRAMS  :=
+UNIT_TESTS :=
+OBJECTS   :=
+
+# $(call library,NAME,LOWER-LIBS): src/NAME/*.c (minus tests) -> libNAME.a
+define library
+$(1)_SRC  := $$(filter-out %_test.c,$$(wildcard src/$(1)/*.c))
+$(1)_OBJ  := $$(patsubst src/%.c,$(BUILD)/obj/%.o,$$($(1)_SRC))
+$(1)_LIBS := $(BUILD)/lib/lib$(1).a $(foreach l,$(2),$(BUILD)/lib/lib$(l).a)
+$(1)_INCS := $(foreach d,$(1) $(2),-Isrc/$(d))
+$(BUILD)/obj/$(1)/%.o: INCS := $$($(1)_INCS)
+$(BUILD)/lib/lib$(1).a: $$($(1)_OBJ)
+	@mkdir -p $$(@D)
+	$$(AR) rcs $$@ $$^
+LIBRARIES += $(BUILD)/lib/lib$(1).a
+OBJECTS   += $$($(1)_OBJ)
+$$(eval $$(call unit_tests,$(1),$$($(1)_LIBS),))
+endef
+
+# $(call program,NAME,bin|libexec,LIBS[,LDLIBS]): src/NAME/*.c -> BUILD/bin|libexec/NAME.
+# NAME.c holds main(); the folder's other files are shared with its tests.
+define program
+$(1)_SRC  := $$(filter-out %_test.c,$$(wildcard src/$(1)/*.c))
+$(1)_OBJ  := $$(patsubst src/%.c,$(BUILD)/obj/%.o,$$($(1)_SRC))
+$(1)_LIBS := $(foreach l,$(3),$(BUILD)/lib/lib$(l).a)
+$(1)_INCS := $(foreach d,$(1) $(3),-Isrc/$(d))
+$(BUILD)/obj/$(1)/%.o: INCS := $$($(1)_INCS)
+$(BUILD)/$(2)/$(1): $$($(1)_OBJ) $$($(1)_LIBS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$($(1)_OBJ) $$($(1)_LIBS) $(4)
+PROGRAMS += $(BUILD)/$(2)/$(1)
+$(BUILD)/$(2)/$(1): KIND := $(2)
+OBJECTS  += $$($(1)_OBJ)
+$$(eval $$(call unit_tests,$(1),$$(filter-out $(BUILD)/obj/$(1)/$(1).o,$$($(1)_OBJ)) $$($(1)_LIBS),$(4)))
+endef
+
+# $(call unit_tests,FOLDER,LINK-WITH,LDLIBS): one binary per src/FOLDER/*_test.c
+define unit_tests
+$(1)_TESTS := $$(patsubst src/%.c,$(BUILD)/test/%,$$(wildcard src/$(1)/*_test.c))
+$(BUILD)/test/$(1)/%_test: $(BUILD)/obj/$(1)/%_test.o $(2)
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) -o $$@ $$< $(2) $(3) $$(TEST_LDLIBS)
+UNIT_TESTS += $$($(1)_TESTS)
+OBJECTS    += $$(patsubst src/%.c,$(BUILD)/obj/%.o,$$(wildcard src/$(1)/*_test.c))
+endef
+
+include src/util/module.mk
+#include src/global/module.mk
+#include src/master/module.mk
+#include src/postconf/module.mk
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(DEFS) $(INCS) -c -o $@ $<
+
+all: $(LIBRARIES) $(PROGRAMS) $(UNIT_TESTS)
+
+deps:
+	@tools/deps
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@tools/check --build $(BUILD)
+
+unit-tests: all
+	@tools/check --build $(BUILD) --unit-only
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tools/run-instance --build $(BUILD)
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 all
+
+check-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 all
+	@tools/check --build build/asan
+
+valgrind: all
+	@tools/check --build $(BUILD) --unit-only --valgrind
+
+install: all
+	install -d $(DESTDIR)$(COMMAND_DIR) $(DESTDIR)$(DAEMON_DIR) $(DESTDIR)$(CONFIG_DIR)
+	for p in $(filter $(BUILD)/bin/%,$(PROGRAMS)); do install -m 755 $$p $(DESTDIR)$(COMMAND_DIR)/; done
+	for p in $(filter $(BUILD)/libexec/%,$(PROGRAMS)); do install -m 755 $$p $(DESTDIR)$(DAEMON_DIR)/; done
+	for f in conf/main.cf conf/master.cf; do \
+	    test -e $(DESTDIR)$(CONFIG_DIR)/$${f#conf/} || install -m 644 $$f $(DESTDIR)$(CONFIG_DIR)/; done
+	install -d $(DESTDIR)$(MANPAGE_DIR)/man1 $(DESTDIR)$(MANPAGE_DIR)/man5
+	for m in man/man1/*.1; do install -m 644 $$m $(DESTDIR)$(MANPAGE_DIR)/man1/; done
+	for m in man/man5/*.5; do install -m 644 $$m $(DESTDIR)$(MANPAGE_DIR)/man5/; done
+
+format:
+	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h')
+
+clean:
+	rm -rf build
+
+-include $(OBJECTS:.o=.d)

@@ -1,0 +1,1 @@
+$(eval $(call program,master,libexec,global util))

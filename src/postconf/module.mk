@@ -1,0 +1,1 @@
+$(eval $(call program,postconf,bin,global util))
