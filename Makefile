@@ -21,6 +21,7 @@ COMMAND_DIR ?= $(PREFIX)/sbin
 DAEMON_DIR  ?= $(PREFIX)/libexec/postfix
 MANPAGE_DIR ?= $(PREFIX)/share/man
 BUILD       ?= build
+V           ?= 0
 
 CC      ?= cc
 AR      ?= ar
@@ -38,6 +39,14 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 .DEFAULT_GOAL := all
+# V=1 shows full commands; by default one short line per step.
+ifeq ($(V),1)
+Q :=
+SAY = @true
+else
+Q := @
+SAY = @printf '  %-7s %s\n'
+endif
 .PHONY: all check unit-tests run install clean deps asan check-asan valgrind format
 
 LIBRARIES :=
@@ -54,7 +63,8 @@ $(1)_INCS := $(foreach d,$(1) $(2),-Isrc/$(d))
 $(BUILD)/obj/$(1)/%.o: INCS := $$($(1)_INCS)
 $(BUILD)/lib/lib$(1).a: $$($(1)_OBJ)
 	@mkdir -p $$(@D)
-	$$(AR) rcs $$@ $$^
+	$$(SAY) AR $$@
+	$$(Q)$$(AR) rcs $$@ $$^
 LIBRARIES += $(BUILD)/lib/lib$(1).a
 OBJECTS   += $$($(1)_OBJ)
 $$(eval $$(call unit_tests,$(1),$$($(1)_LIBS),))
@@ -70,7 +80,8 @@ $(1)_INCS := $(foreach d,$(1) $(3),-Isrc/$(d))
 $(BUILD)/obj/$(1)/%.o: INCS := $$($(1)_INCS)
 $(BUILD)/$(2)/$(1): $$($(1)_OBJ) $$($(1)_LIBS)
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $$($(1)_OBJ) $$($(1)_LIBS) $(4)
+	$$(SAY) LD $$@
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$($(1)_OBJ) $$($(1)_LIBS) $(4)
 PROGRAMS += $(BUILD)/$(2)/$(1)
 $(BUILD)/$(2)/$(1): KIND := $(2)
 OBJECTS  += $$($(1)_OBJ)
@@ -82,19 +93,21 @@ define unit_tests
 $(1)_TESTS := $$(patsubst src/%.c,$(BUILD)/test/%,$$(wildcard src/$(1)/*_test.c))
 $(BUILD)/test/$(1)/%_test: $(BUILD)/obj/$(1)/%_test.o $(2)
 	@mkdir -p $$(@D)
-	$$(CC) $$(LDFLAGS) -o $$@ $$< $(2) $(3) $$(TEST_LDLIBS)
+	$$(SAY) LD $$@
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$< $(2) $(3) $$(TEST_LDLIBS)
 UNIT_TESTS += $$($(1)_TESTS)
 OBJECTS    += $$(patsubst src/%.c,$(BUILD)/obj/%.o,$$(wildcard src/$(1)/*_test.c))
 endef
 
 include src/util/module.mk
-#include src/global/module.mk
+include src/global/module.mk
 #include src/master/module.mk
 #include src/postconf/module.mk
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(DEFS) $(INCS) -c -o $@ $<
+	$(SAY) CC $<
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEFS) $(INCS) -c -o $@ $<
 
 all: $(LIBRARIES) $(PROGRAMS) $(UNIT_TESTS)
 

@@ -1,0 +1,26 @@
+/*
+ * mail_params_init - turn the configuration into typed parameter globals.
+ *
+ * mail_params_init() evaluates every registered parameter (main.cf, then
+ * -o overrides, then defaults), converts it to its type and stores it in
+ * var_NAME. A bad value is fatal with Postfix's text, prefixed by the
+ * main.cf file and line that set it:
+ *   bad boolean configuration: NAME = VALUE
+ *   bad numerical configuration: NAME = VALUE
+ *   parameter NAME: bad time value or unit: VALUE
+ *   invalid NAME parameter value N < MIN (or > MAX)
+ * then mail_params_check() applies the start-up checks on host names,
+ * myorigin and relayhost. mail_params_time() converts a time value with
+ * the given default unit into seconds (0 on syntax error).
+ * mail_process_name is the running program's name (process_name).
+ */
+#ifndef MAIL_PARAMS_INIT_H
+#define MAIL_PARAMS_INIT_H
+
+extern const char *mail_process_name;
+
+extern void mail_params_init(void);
+extern void mail_params_check(void);
+extern int mail_params_time(const char *value, int def_unit, long long *seconds);
+
+#endif
