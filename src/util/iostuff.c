@@ -19,7 +19,7 @@ int64_t iostuff_clock_ms(void)
 
     if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
         msg_panic("iostuff_clock_ms: clock_gettime: %m");
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Time left until deadline for a wait that started with timeout_ms. */
@@ -29,7 +29,7 @@ static int iostuff_time_left(int64_t deadline, int timeout_ms)
         return timeout_ms;
     int64_t left = deadline - iostuff_clock_ms();
 
-    return left > 0 ? (int) left : 0;
+    return left > 0 ? (int)left : 0;
 }
 
 /* Deadline for a wait of timeout_ms that starts now (unused when not positive). */
@@ -162,7 +162,7 @@ ssize_t write_buf(int fd, const void *buf, size_t len, int timeout_ms)
             errno = EIO;
             return -1;
         }
-        done += (size_t) n;
+        done += (size_t)n;
     }
-    return (ssize_t) len;
+    return (ssize_t)len;
 }
