@@ -102,7 +102,7 @@ endef
 include src/util/module.mk
 include src/global/module.mk
 #include src/master/module.mk
-#include src/postconf/module.mk
+include src/postconf/module.mk
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)

@@ -195,3 +195,15 @@ void mail_conf_where(VSTRING *buf, const char *name)
     if (entry && entry->file)
         vstring_sprintf(buf, "%s, line %d: ", entry->file, entry->line);
 }
+
+/* Forget main.cf and -o settings, leaving only built-in defaults. */
+void mail_conf_forget(void)
+{
+    if (mail_conf_table)
+        htable_free(mail_conf_table, mail_conf_entry_free);
+    if (mail_conf_overrides)
+        htable_free(mail_conf_overrides, mail_conf_entry_free);
+    mail_conf_table = htable_create(10, 0);
+    mail_conf_overrides = htable_create(10, 0);
+    mail_conf_flush_cache();
+}

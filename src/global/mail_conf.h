@@ -12,6 +12,7 @@
  * everywhere; mail_conf_eval() returns it with $names expanded (fatal on a
  * macro error); mail_conf_expand() expands an arbitrary value.
  * mail_conf_entry() returns where a main.cf value was set.
+ * mail_conf_forget() drops main.cf and -o settings (postconf -d).
  *
  * Every value reference that hits an undefined name calls the hook set
  * with mail_conf_undef_hook() (postconf uses it to warn).
@@ -40,6 +41,7 @@ extern const char *mail_conf_macro_error; /* fatal text after a macro error */
 extern void mail_conf_read(void);
 extern void mail_conf_read_dir(const char *dir);
 extern void mail_conf_override(const char *name, const char *value);
+extern void mail_conf_forget(void);
 extern const char *mail_conf_raw(const char *name);
 extern const char *mail_conf_eval(const char *name);
 extern int mail_conf_expand(VSTRING *result, const char *value);

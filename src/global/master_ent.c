@@ -260,6 +260,23 @@ MASTER_TABLE *master_ent_read(const char *path, int flags)
     return table;
 }
 
+/* Parse one entry given as text (postconf -Me); errors name path and line. */
+MASTER_ENT *master_ent_parse_text(const char *path, int line, const char *text)
+{
+    MASTER_PARSE mp = {path, line};
+    char *copy = mystrdup(text);
+    MASTER_ENT *ent = master_ent_parse(&mp, copy);
+
+    myfree(copy);
+    return ent;
+}
+
+MASTER_ENT *master_ent_free_entry(MASTER_ENT *ent)
+{
+    master_ent_free_one(ent);
+    return NULL;
+}
+
 MASTER_TABLE *master_ent_free(MASTER_TABLE *table)
 {
     if (table) {

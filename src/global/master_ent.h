@@ -65,6 +65,8 @@ extern const char *const master_field_names[MASTER_FIELD_COUNT];
 
 extern MASTER_TABLE *master_ent_read(const char *path, int flags);
 extern MASTER_TABLE *master_ent_free(MASTER_TABLE *table);
+extern MASTER_ENT *master_ent_parse_text(const char *path, int line, const char *text);
+extern MASTER_ENT *master_ent_free_entry(MASTER_ENT *ent);
 extern MASTER_ENT *master_ent_find(const MASTER_TABLE *table, const char *service, const char *type);
 extern bool master_ent_valid_type(const char *type);
 extern char *master_ent_arg_text(const char *arg);

@@ -1,0 +1,184 @@
+/*
+ * postconf - show and edit the Postern configuration.
+ *
+ * Usage: postconf [-dfhHnqvx] [-c DIR] [-o name=value] [name ...]
+ *        postconf [-e] name=value ...     postconf -X name ...
+ *        postconf -# name ...             postconf -m | -l
+ *        postconf -M[fx] [service[/type] ...]   -Me svc/type=entry, -MX, -M#
+ *        postconf -F[hH] [svc/type/field ...]   -Fe svc/type/field=value
+ *        postconf -P[hH] [svc/type/param ...]   -Pe svc/type/param=value, -PX
+ *
+ * Output formats, warnings and exit codes are Postfix's (see
+ * docs/postconf.md and the spec, config.md section 6).
+ */
+#include "sys_defs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mail_conf.h"
+#include "master_ent.h"
+#include "msg.h"
+#include "msg_stderr.h"
+//TMP#include "myflock.h"
+#include "mymalloc.h"
+#include "postconf.h"
+#include "stringops.h"
+
+int pc_flags;
+MASTER_TABLE *pc_master;
+char *pc_master_path;
+
+static NORETURN pc_usage(void)
+{
+    msg_fatal("usage: postconf [-c config_dir] [-d (defaults)] [-e (edit)] [-f (fold lines)] "
+              "[-F (master.cf fields)] [-H (parameter names)] [-h (no names)] [-l (lock types)] "
+              "[-M (master.cf)] [-m (map types)] [-n (non-defaults)] [-o name=value (override)] "
+              "[-P (master.cf parameters)] [-q (quiet)] [-v] [-X (remove)] [-x (expand)] "
+              "[-# (comment-out)] [name...]");
+}
+
+/* postconf -l: the mailbox lock methods this system supports. */
+static void pc_show_locks(void)
+{
+    static const char *const mm[] = {"flock", "fcntl", "dotlock", NULL}; const char *const *methods = mm; //TMP
+
+    for (; *methods; methods++)
+        printf("%s\n", *methods);
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = NULL;
+    int edit_mode = -1;                 /* -e, -X, -# */
+    int master_what = 0;                /* -M, -F, -P */
+    int list_what = 0;                  /* -m, -l */
+    ARGV *overrides = argv_alloc(2);
+    int ch;
+
+    msg_stderr_init("postconf");
+    mail_conf_macro_error = "macro processing error";
+    while ((ch = getopt(argc, argv, "c:deEfFhHlmMno:PqvxX#")) != -1) {
+        switch (ch) {
+        case 'l':
+        case 'm':
+            list_what = ch;
+            break;
+        case 'c':
+            dir = optarg;
+            break;
+        case 'd':
+            pc_flags |= PC_SHOW_DEFAULTS;
+            break;
+        case 'e':
+            edit_mode = PC_EDIT_SET;
+            break;
+        case 'X':
+            edit_mode = PC_EDIT_DELETE;
+            break;
+        case '#':
+            edit_mode = PC_EDIT_COMMENT;
+            break;
+        case 'f':
+            pc_flags |= PC_FOLD;
+            break;
+        case 'F':
+        case 'M':
+        case 'P':
+            if (master_what && master_what != ch)
+                pc_usage();
+            master_what = ch;
+            break;
+        case 'h':
+            pc_flags |= PC_HIDE_NAME;
+            break;
+        case 'H':
+            pc_flags |= PC_HIDE_VALUE;
+            break;
+        case 'n':
+            pc_flags |= PC_SHOW_NONDEFAULT;
+            break;
+        case 'o':
+            argv_add(overrides, optarg);
+            break;
+        case 'q':
+            pc_flags |= PC_QUIET;
+            break;
+        case 'v':
+            msg_verbose++;
+            break;
+        case 'x':
+            pc_flags |= PC_EXPAND;
+            break;
+        default:
+            pc_usage();
+        }
+    }
+    if ((pc_flags & PC_SHOW_DEFAULTS) && (pc_flags & PC_SHOW_NONDEFAULT))
+        msg_fatal("specify one of -d and -n");
+
+    switch (list_what) {
+    case 'l':
+        pc_show_locks();
+        exit(0);
+    case 'm':
+        /* The table layer (lookup table registry) is not part of this build yet. */
+        msg_fatal("-m: no lookup table types are built into this version of Postern");
+    }
+
+    if (dir) {
+        if (setenv("MAIL_CONFIG", dir, 1) < 0)
+            msg_fatal("setenv: %m");
+        mail_conf_read_dir(dir);
+        mail_conf_dir_explicit = 1;
+    } else {
+        mail_conf_read();
+    }
+    for (size_t i = 0; i < overrides->argc; i++) {
+        char *copy = mystrdup(overrides->argv[i]);
+        char *name;
+        char *value;
+
+        if (split_nameval(copy, &name, &value) != NULL)
+            msg_fatal("invalid parameter assignment: %s", overrides->argv[i]);
+        mail_conf_override(name, value);
+        myfree(copy);
+    }
+    argv_free(overrides);
+    pc_master_path = mymalloc(strlen(mail_conf_dir) + sizeof("/master.cf"));
+    sprintf(pc_master_path, "%s/master.cf", mail_conf_dir);
+    pc_master = master_ent_read(pc_master_path, MASTER_ENT_FLAG_MISSING_OK);
+    if (pc_flags & PC_SHOW_DEFAULTS)
+        mail_conf_forget();
+    if ((pc_flags & PC_QUIET) == 0)
+        mail_conf_undef_hook(pc_warn_undefined);
+
+    char **names = argv + optind;
+    int has_assignment = 0;
+
+    for (char **cpp = names; *cpp; cpp++)
+        if (strchr(*cpp, '='))
+            has_assignment = 1;
+    if (master_what) {
+        if (edit_mode >= 0)
+            pc_edit_master(master_what, edit_mode, names);
+        else if (master_what == PC_MASTER_ENTRY)
+            pc_show_master(names);
+        else if (master_what == PC_MASTER_FIELD)
+            pc_show_fields(names);
+        else
+            pc_show_params(names);
+    } else if (edit_mode >= 0 || has_assignment) {
+        pc_edit_main(names, edit_mode >= 0 ? edit_mode : PC_EDIT_SET);
+    } else {
+        pc_show_main(names);
+    }
+    if (fflush(stdout) != 0)
+        msg_fatal("write error on standard output: %m");
+    if ((pc_flags & (PC_QUIET | PC_SHOW_DEFAULTS)) == 0 && edit_mode < 0)
+        pc_scan_unused();
+    pc_flush_warnings();
+    return 0;
+}
