@@ -101,7 +101,8 @@ endef
 
 include src/util/module.mk
 include src/global/module.mk
-#include src/master/module.mk
+include src/master/module.mk
+include src/postfix/module.mk
 include src/postconf/module.mk
 
 $(BUILD)/obj/%.o: src/%.c

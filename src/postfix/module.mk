@@ -1,0 +1,1 @@
+$(eval $(call program,postfix,bin,global util))

@@ -1,0 +1,208 @@
+/*
+ * postfix - control a Postern instance.
+ *
+ * Usage: postfix [-Dv] [-c DIR] COMMAND
+ *   check     validate main.cf and master.cf, create missing queue
+ *             directories, warn about unsafe ownership or modes
+ *   start     check, then start the master in the background
+ *   start-fg  check, then run the master in the foreground
+ *   stop      stop the master (abort is the same)
+ *   reload    make the master re-read its configuration
+ *   status    report whether the master is running
+ *
+ * Messages go to the log and, for a person at a terminal, to standard
+ * error, tagged "postfix/postfix-script" as Postfix's are.
+ */
+#include "sys_defs.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mail_conf.h"
+#include "mail_params.h"
+#include "mail_params_init.h"
+#include "mail_queue.h"
+#include "maillog_client.h"
+#include "master_ent.h"
+#include "master_lock.h"
+#include "msg.h"
+#include "msg_stderr.h"
+#include "mymalloc.h"
+#include "vstring.h"
+
+#define POSTFIX_WAIT_SECONDS 5
+
+static NORETURN postfix_usage(void)
+{
+    msg_fatal("usage: postfix [-c config_dir] [-Dv] command (check, start, start-fg, stop, abort, reload, status)");
+}
+
+/* Create a directory with the given mode when it is missing. */
+static void postfix_mkdir(const char *path, mode_t mode)
+{
+    struct stat st;
+
+    if (stat(path, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            msg_fatal("not a directory: %s", path);
+        if (st.st_uid != geteuid())
+            msg_warn("not owned by %s: %s", geteuid() == 0 ? "root" : "the invoking user", path);
+        return;
+    }
+    if (errno != ENOENT)
+        msg_fatal("stat %s: %m", path);
+    if (mkdir(path, mode) < 0 && errno != EEXIST)
+        msg_fatal("create directory %s: %m", path);
+    if (chmod(path, mode) < 0)
+        msg_fatal("chmod %s: %m", path);
+}
+
+/* Validate the configuration and prepare the directories (postfix check). */
+static void postfix_check(void)
+{
+    VSTRING *path = vstring_alloc(100);
+    MASTER_TABLE *table;
+    struct stat st;
+
+    vstring_sprintf(path, "%s/master.cf", mail_conf_dir);
+    table = master_ent_read(vstring_str(path), 0);
+    master_ent_free(table);
+
+    if (stat(mail_conf_path, &st) == 0 && (st.st_mode & 022))
+        msg_warn("group or other writable: %s", mail_conf_path);
+    postfix_mkdir(var_queue_directory, 0755);
+    postfix_mkdir(var_data_directory, 0700);
+    for (const MAIL_QUEUE_DIR *dir = mail_queue_dirs; dir->name; dir++) {
+        vstring_sprintf(path, "%s/%s", var_queue_directory, dir->name);
+        postfix_mkdir(vstring_str(path), dir->mode);
+    }
+    vstring_free(path);
+}
+
+/* The master program of this instance. */
+static char *postfix_master_path(void)
+{
+    return vstring_export(vstring_sprintf(vstring_alloc(100), "%s/master", var_daemon_directory));
+}
+
+/* Start the master in the background and wait until it holds the lock. */
+static void postfix_start(void)
+{
+    char *master = postfix_master_path();
+    pid_t pid;
+    int status;
+
+    msg_info("starting the Postfix mail system");
+    if ((pid = fork()) < 0)
+        msg_fatal("fork: %m");
+    if (pid == 0) {
+        /* Detach stdio so the caller's pipes close when we return. */
+        if (freopen("/dev/null", "r", stdin) == NULL || freopen("/dev/null", "w", stdout) == NULL)
+            _exit(1);
+        execl(master, "master", (char *) NULL);
+        msg_fatal("exec %s: %m", master);
+    }
+    for (int tries = 0; tries < 10 * POSTFIX_WAIT_SECONDS; tries++) {
+        if (master_lock_owner() == pid)
+            return;
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            msg_fatal("mail system startup failed");
+        usleep(100000);
+    }
+    msg_fatal("mail system startup failed: the master did not start within %d seconds", POSTFIX_WAIT_SECONDS);
+}
+
+/* Signal the master and, for stop, wait for it to go away. */
+static void postfix_signal(pid_t pid, int sig, int wait_for_exit)
+{
+    if (kill(pid, sig) < 0)
+        msg_fatal("cannot signal the master, PID %ld: %m", (long) pid);
+    if (!wait_for_exit)
+        return;
+    for (int tries = 0; tries < 10 * POSTFIX_WAIT_SECONDS; tries++) {
+        if (master_lock_owner() != pid)
+            return;
+        usleep(100000);
+    }
+    msg_warn("the master did not stop within %d seconds; killing its process group", POSTFIX_WAIT_SECONDS);
+    (void) kill(-pid, SIGKILL);
+    (void) kill(pid, SIGKILL);
+}
+
+int main(int argc, char **argv)
+{
+    const char *command;
+    pid_t pid;
+    int ch;
+
+    mail_process_name = "postfix";
+    msg_stderr_init("postfix");
+    while ((ch = getopt(argc, argv, "c:Dv")) != -1) {
+        switch (ch) {
+        case 'c':
+            if (setenv("MAIL_CONFIG", optarg, 1) < 0)
+                msg_fatal("setenv: %m");
+            break;
+        case 'D':
+            break;
+        case 'v':
+            msg_verbose++;
+            if (setenv("MAIL_VERBOSE", "1", 1) < 0)
+                msg_fatal("setenv: %m");
+            break;
+        default:
+            postfix_usage();
+        }
+    }
+    if (optind + 1 != argc)
+        postfix_usage();
+    command = argv[optind];
+
+    mail_conf_read();
+    mail_params_init();
+    maillog_client_init("postfix-script", MAILLOG_CLIENT_FLAG_STDERR);
+    pid = master_lock_owner();
+
+    if (strcmp(command, "check") == 0) {
+        postfix_check();
+    } else if (strcmp(command, "start") == 0 || strcmp(command, "start-fg") == 0) {
+        if (pid)
+            msg_fatal("the Postfix mail system is already running");
+        postfix_check();
+        if (strcmp(command, "start") == 0) {
+            postfix_start();
+        } else {
+            char *master = postfix_master_path();
+
+            msg_info("starting the Postfix mail system");
+            execl(master, "master", "-d", (char *) NULL);
+            msg_fatal("exec %s: %m", master);
+        }
+    } else if (strcmp(command, "stop") == 0 || strcmp(command, "abort") == 0) {
+        if (pid == 0)
+            msg_fatal("the Postfix mail system is not running");
+        msg_info("%s the Postfix mail system", strcmp(command, "stop") == 0 ? "stopping" : "aborting");
+        postfix_signal(pid, SIGTERM, 1);
+    } else if (strcmp(command, "reload") == 0) {
+        if (pid == 0)
+            msg_fatal("the Postfix mail system is not running");
+        msg_info("refreshing the Postfix mail system");
+        postfix_signal(pid, SIGHUP, 0);
+    } else if (strcmp(command, "status") == 0) {
+        if (pid == 0) {
+            msg_info("the Postfix mail system is not running");
+            return 1;
+        }
+        msg_info("the Postfix mail system is running: PID: %ld", (long) pid);
+    } else {
+        postfix_usage();
+    }
+    return 0;
+}
