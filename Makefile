@@ -8,7 +8,7 @@
 #   make            build everything into $(BUILD)
 #   make check      install missing packages, build, run every test
 #   make run        install missing packages, build, start ./run in the foreground
-#   make install    install under $(DESTDIR)$(PREFIX) (commands, daemons, man pages)
+#   make install    install under $(DESTDIR)$(PREFIX) (commands, daemons, stock configuration)
 #   make asan       the same build with AddressSanitizer + UBSan in build/asan
 #   make check-asan run every test against the sanitizer build
 #   make valgrind   run the unit tests under valgrind
@@ -142,14 +142,11 @@ install: all
 	for p in $(filter $(BUILD)/libexec/%,$(PROGRAMS)); do install -m 755 $$p $(DESTDIR)$(DAEMON_DIR)/; done
 	for f in conf/main.cf conf/master.cf; do \
 	    test -e $(DESTDIR)$(CONFIG_DIR)/$${f#conf/} || install -m 644 $$f $(DESTDIR)$(CONFIG_DIR)/; done
-	install -d $(DESTDIR)$(MANPAGE_DIR)/man1 $(DESTDIR)$(MANPAGE_DIR)/man5
-	for m in man/man1/*.1; do install -m 644 $$m $(DESTDIR)$(MANPAGE_DIR)/man1/; done
-	for m in man/man5/*.5; do install -m 644 $$m $(DESTDIR)$(MANPAGE_DIR)/man5/; done
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h')
 
 clean:
-	rm -rf build
+	rm -rf build run
 
 -include $(OBJECTS:.o=.d)
