@@ -22,7 +22,7 @@
 #include "master_ent.h"
 #include "msg.h"
 #include "msg_stderr.h"
-//TMP#include "myflock.h"
+#include "myflock.h"
 #include "mymalloc.h"
 #include "postconf.h"
 #include "stringops.h"
@@ -43,7 +43,7 @@ static NORETURN pc_usage(void)
 /* postconf -l: the mailbox lock methods this system supports. */
 static void pc_show_locks(void)
 {
-    static const char *const mm[] = {"flock", "fcntl", "dotlock", NULL}; const char *const *methods = mm; //TMP
+    const char *const *methods = myflock_methods();
 
     for (; *methods; methods++)
         printf("%s\n", *methods);
