@@ -142,6 +142,7 @@ static void test_binary_transfer(void **state UNUSED)
 
     assert_true(pid >= 0);
     if (pid == 0) {
+        vstream_fclose(s); /* the parent's end; freed so valgrind sees no leak */
         VSTREAM *out = vstream_fdopen(peer, O_WRONLY);
         unsigned char chunk[1000];
 
@@ -193,6 +194,8 @@ static void test_flush_before_read(void **state UNUSED)
         if (vstream_fgets_nonl_limit(vp, p, 100) != VSTREAM_LINE_OK)
             _exit(1);
         vstream_fprintf(p, "you said %s; %d bytes\n", vstring_str(vp), (int)VSTRING_LEN(vp));
+        vstream_fclose(s); /* the parent's end; freed so valgrind sees no leak */
+        vstring_free(vp);
         _exit(vstream_fclose(p) == 0 ? 0 : 2);
     }
     close(peer);
@@ -287,6 +290,8 @@ static void test_deadline(void **state UNUSED)
 
         assert_true(pid >= 0);
         if (pid == 0) {
+            vstream_fclose(s);
+            vstring_free(vp);
             for (int n = 0; n < 15; n++) {
                 usleep(20000);
                 if (write(peer, n < 14 ? "a" : "\n", 1) != 1)
