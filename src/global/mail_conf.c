@@ -182,8 +182,17 @@ const char *mail_conf_eval(const char *name)
         return cached;
     buf = vstring_alloc(100);
     if (mail_conf_expand(buf, raw) & MAC_EXP_ERROR)
-        msg_fatal("%s", mail_conf_macro_error);
+        mail_conf_macro_fatal(name);
     return htable_enter(mail_conf_cache, name, vstring_export(buf))->value;
+}
+
+/* Die after a macro error in a parameter's value, naming where it was set. */
+void mail_conf_macro_fatal(const char *name)
+{
+    VSTRING *where = vstring_alloc(100);
+
+    mail_conf_where(where, name);
+    msg_fatal("%s%s", vstring_str(where), mail_conf_macro_error);
 }
 
 /* "FILE, line N: " for a value set in main.cf, or "" otherwise. */

@@ -48,5 +48,6 @@ extern int mail_conf_expand(VSTRING *result, const char *value);
 extern const MAIL_CONF_ENTRY *mail_conf_entry(const char *name);
 extern MAIL_CONF_UNDEF_FN mail_conf_undef_hook(MAIL_CONF_UNDEF_FN fn);
 extern void mail_conf_where(VSTRING *buf, const char *name);
+extern NORETURN mail_conf_macro_fatal(const char *name);
 
 #endif

@@ -74,7 +74,7 @@ static void pc_show_one(const char *name, const char *raw)
         if (param && param->type == PT_RAW)
             vstring_strcpy(buf, raw);
         else if (mail_conf_expand(buf, raw) & MAC_EXP_ERROR)
-            msg_fatal("%s", mail_conf_macro_error);
+            mail_conf_macro_fatal(name);
         pc_print_line(name, vstring_str(buf));
         vstring_free(buf);
     } else {
