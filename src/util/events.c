@@ -110,8 +110,6 @@ void event_enable_read(int fd, EVENT_NOTIFY_FN callback, void *context)
 {
     EVENT_FD *ep = event_slot(fd);
 
-    if (ep->read_fn == callback && ep->read_context == context)
-        return;
     ep->read_fn = callback;
     ep->read_context = context;
     event_sync(fd);
@@ -122,8 +120,6 @@ void event_enable_write(int fd, EVENT_NOTIFY_FN callback, void *context)
 {
     EVENT_FD *ep = event_slot(fd);
 
-    if (ep->write_fn == callback && ep->write_context == context)
-        return;
     ep->write_fn = callback;
     ep->write_context = context;
     event_sync(fd);

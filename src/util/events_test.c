@@ -30,6 +30,7 @@ typedef struct PROBE {
 
 static int call_sequence;
 
+/* Record a call, then do to others what the probe says. */
 static void probe_callback(int event, void *context)
 {
     PROBE *p = context;
@@ -209,6 +210,43 @@ static void test_disable_other(void **state UNUSED)
     }
 }
 
+/* A descriptor closed while still enabled is tolerated: disabling it, or enabling its reused number. */
+static void test_close_without_disable(void **state UNUSED)
+{
+    static const struct {
+        bool reuse;
+    } cases[] = {{false}, {true}};
+
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        int a[2], b[2];
+        PROBE p = PROBE_INIT;
+
+        assert_int_equal(pipe(a), 0);
+        event_enable_read(a[0], probe_callback, &p);
+        int number = a[0];
+
+        close(a[0]);
+        close(a[1]);
+        if (!cases[i].reuse) {
+            event_disable_readwrite(number);
+            continue;
+        }
+        /* Same number, same callback and context, new pipe: it must really be watched. */
+        assert_int_equal(pipe(b), 0);
+        if (b[0] != number) {
+            assert_int_equal(dup2(b[0], number), number);
+            close(b[0]);
+        }
+        event_enable_read(number, probe_callback, &p);
+        assert_int_equal(write(b[1], "x", 1), 1);
+        event_loop(1000);
+        assert_int_equal(p.calls, 1);
+        event_disable_readwrite(number);
+        close(number);
+        close(b[1]);
+    }
+}
+
 /* Timers: order, moving a deadline, cancelling, re-requesting from a callback. */
 static void test_timers(void **state UNUSED)
 {
@@ -311,12 +349,14 @@ static void test_fork(void **state UNUSED)
     close(sv[1]);
 }
 
+/* Run the tests. */
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_read_write),    cmocka_unit_test(test_both_directions),
-        cmocka_unit_test(test_disable_other), cmocka_unit_test(test_timers),
-        cmocka_unit_test(test_loop_timeout),  cmocka_unit_test(test_fork),
+        cmocka_unit_test(test_disable_other), cmocka_unit_test(test_close_without_disable),
+        cmocka_unit_test(test_timers),        cmocka_unit_test(test_loop_timeout),
+        cmocka_unit_test(test_fork),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -131,6 +131,7 @@ static void test_read_wait(void **state UNUSED)
 
 static volatile sig_atomic_t alarms;
 
+/* Count SIGALRM deliveries. */
 static void on_alarm(int sig UNUSED)
 {
     alarms++;
@@ -246,6 +247,7 @@ static void test_timed_write_partial(void **state UNUSED)
     close(sv[1]);
 }
 
+/* Run the tests. */
 int main(void)
 {
     const struct CMUnitTest tests[] = {

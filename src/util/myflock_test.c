@@ -24,6 +24,7 @@
 static char tmpdir[64];
 static char file[100];
 
+/* Make the temporary directory and the file to lock. */
 static int setup(void **state UNUSED)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/myflock_test.XXXXXX");
@@ -35,6 +36,7 @@ static int setup(void **state UNUSED)
     return fd < 0 ? -1 : close(fd);
 }
 
+/* Remove the temporary directory and everything in it. */
 static int teardown(void **state UNUSED)
 {
     char cmd[100];
@@ -64,6 +66,7 @@ static int contend(int method, int op)
     return WEXITSTATUS(status);
 }
 
+/* The method list for postconf -l, and name lookup. */
 static void test_methods(void **state UNUSED)
 {
     static const char *const want[] = {"flock", "fcntl", "dotlock"};
@@ -237,6 +240,7 @@ static void test_dotlock(void **state UNUSED)
     vstring_free(why);
 }
 
+/* Run the tests. */
 int main(void)
 {
     const struct CMUnitTest tests[] = {

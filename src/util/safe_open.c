@@ -16,9 +16,9 @@
 #define SAFE_OPEN_NO_USER  ((uid_t)-1)
 #define SAFE_OPEN_NO_GROUP ((gid_t)-1)
 
-/* Record why we refuse, close fd, and return -1 with errno. */
 static int safe_open_refuse(int fd, int err, VSTRING *why, const char *fmt, ...) PRINTFLIKE(4, 5);
 
+/* Record why we refuse, close fd, and return -1 with errno. */
 static int safe_open_refuse(int fd, int err, VSTRING *why, const char *fmt, ...)
 {
     va_list ap;

@@ -26,12 +26,14 @@ enum setup { MISSING, REGULAR, SYMLINK, DANGLING, HARDLINK, DIRECTORY, FIFO };
 #define NO_GID  ((gid_t)-1)
 #define CONTENT "existing\n"
 
+/* Make the private temporary directory. */
 static int setup(void **state UNUSED)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/safe_open_test.XXXXXX");
     return mkdtemp(tmpdir) ? 0 : -1;
 }
 
+/* Remove the temporary directory and everything in it. */
 static int teardown(void **state UNUSED)
 {
     char cmd[100];
@@ -74,6 +76,7 @@ static long file_size(const char *path)
     return lstat(path, &st) < 0 ? -1 : (long)st.st_size;
 }
 
+/* Each kind of file at the path, with each kind of request. */
 static void test_cases(void **state UNUSED)
 {
     static const struct {
@@ -187,6 +190,7 @@ static void test_create_owner(void **state UNUSED)
     vstring_free(why);
 }
 
+/* Run the tests. */
 int main(void)
 {
     const struct CMUnitTest tests[] = {

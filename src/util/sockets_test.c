@@ -21,12 +21,14 @@
 
 static char tmpdir[64];
 
+/* Make the private temporary directory. */
 static int setup(void **state UNUSED)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/sockets_test.XXXXXX");
     return mkdtemp(tmpdir) ? 0 : -1;
 }
 
+/* Remove the temporary directory and everything in it. */
 static int teardown(void **state UNUSED)
 {
     char cmd[100];
@@ -86,6 +88,7 @@ static void bound_address(int fd, SOCKADDR_STRING *buf)
     assert_int_equal(sockaddr_to_string((struct sockaddr *)&ss, buf), 0);
 }
 
+/* Splitting host and port, with defaults and syntax errors. */
 static void test_host_port(void **state UNUSED)
 {
     static const struct {
@@ -135,6 +138,7 @@ static void test_host_port(void **state UNUSED)
     }
 }
 
+/* Numeric text for IPv4, IPv6 and IPv4-mapped addresses; other families fail. */
 static void test_sockaddr_to_string(void **state UNUSED)
 {
     static const struct {
@@ -521,6 +525,7 @@ static void test_inet_addr_local(void **state UNUSED)
     }
 }
 
+/* Run the tests. */
 int main(void)
 {
     const struct CMUnitTest tests[] = {

@@ -39,9 +39,9 @@ typedef struct SPAWN_FAILURE {
     long value; /* the descriptor, user or group ID involved */
 } SPAWN_FAILURE;
 
-/* Record an error for the caller; returns -1. */
 static int spawn_error(VSTRING *why, int err, const char *fmt, ...) PRINTFLIKE(3, 4);
 
+/* Record an error for the caller; returns -1. */
 static int spawn_error(VSTRING *why, int err, const char *fmt, ...)
 {
     va_list ap;

@@ -44,6 +44,7 @@ static int run_capture(SPAWN_ATTR *attr, const char *command, SPAWN_RESULT *resu
     return status;
 }
 
+/* Command lines that need the shell, and ones split into words. */
 static void test_argv(void **state UNUSED)
 {
     static const struct {
@@ -76,6 +77,7 @@ static void test_argv(void **state UNUSED)
     }
 }
 
+/* The exported environment: copied names, set values, later entries win. */
 static void test_env(void **state UNUSED)
 {
     static const struct {
@@ -315,6 +317,7 @@ static void test_ids(void **state UNUSED)
     vstring_free(why);
 }
 
+/* Run the tests. */
 int main(void)
 {
     const struct CMUnitTest tests[] = {

@@ -325,6 +325,7 @@ struct xor_layer {
     int writes;
 };
 
+/* Read through the XOR layer. */
 static ssize_t xor_read(int fd, void *buf, size_t len, int timeout_ms, void *context)
 {
     struct xor_layer *x = context;
@@ -336,6 +337,7 @@ static ssize_t xor_read(int fd, void *buf, size_t len, int timeout_ms, void *con
     return n;
 }
 
+/* Write through the XOR layer, at most 512 bytes per call. */
 static ssize_t xor_write(int fd, const void *buf, size_t len, int timeout_ms, void *context)
 {
     struct xor_layer *x = context;
@@ -349,6 +351,7 @@ static ssize_t xor_write(int fd, const void *buf, size_t len, int timeout_ms, vo
     return timed_write(fd, tmp, len, timeout_ms);
 }
 
+/* Output and input pass through a replacement layer; switching drops unread input. */
 static void test_pluggable_io(void **state UNUSED)
 {
     struct xor_layer x = {.key = 0x20};
@@ -514,6 +517,7 @@ static void test_std_streams(void **state UNUSED)
     }
 }
 
+/* Run the tests. */
 int main(void)
 {
     const struct CMUnitTest tests[] = {
