@@ -4,7 +4,6 @@
 #include "sys_defs.h"
 
 #include <arpa/inet.h>
-#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,20 +13,10 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "mynetworks.h"
+#include "sockets.h"
 #include "vstring.h"
 
 enum mynetworks_style { STYLE_HOST, STYLE_SUBNET, STYLE_CLASS };
-
-/* Count the leading one bits of a netmask. */
-static int mynetworks_prefix(const unsigned char *mask, size_t len)
-{
-    int bits = 0;
-
-    for (size_t i = 0; i < len; i++)
-        for (int b = 7; b >= 0 && (mask[i] >> b & 1); b--)
-            bits++;
-    return bits;
-}
 
 /* Clear the bits after the first prefix bits. */
 static void mynetworks_mask(unsigned char *addr, size_t len, int prefix)
@@ -59,7 +48,7 @@ static void mynetworks_add(ARGV *list, int family, unsigned char *addr, int pref
 char *mynetworks_compute(const char *style_name)
 {
     enum mynetworks_style style;
-    struct ifaddrs *ifap;
+    INET_ADDR_LIST *list;
     ARGV *v4 = argv_alloc(4);
     ARGV *v6 = argv_alloc(4);
     VSTRING *result = vstring_alloc(100);
@@ -73,34 +62,31 @@ char *mynetworks_compute(const char *style_name)
     else
         msg_fatal("unknown mynetworks_style parameter value: %s", style_name);
 
-    if (getifaddrs(&ifap) < 0)
-        msg_fatal("getifaddrs: %m");
-    for (struct ifaddrs *ifa = ifap; ifa; ifa = ifa->ifa_next) {
-        if (ifa->ifa_addr == NULL || ifa->ifa_netmask == NULL)
-            continue;
-        if (ifa->ifa_addr->sa_family == AF_INET) {
-            unsigned char addr[4];
-            unsigned char *mask = (unsigned char *) &((struct sockaddr_in *) ifa->ifa_netmask)->sin_addr;
-            int prefix = mynetworks_prefix(mask, 4);
+    list = inet_addr_local(INET_ADDR_IPV4 | INET_ADDR_IPV6);
+    for (size_t n = 0; n < list->used; n++) {
+        const INET_ADDR_INFO *info = list->info + n;
 
-            memcpy(addr, &((struct sockaddr_in *) ifa->ifa_addr)->sin_addr, 4);
+        if (info->addr.ss_family == AF_INET) {
+            unsigned char addr[4];
+            int prefix = info->prefix_len;
+
+            memcpy(addr, &((const struct sockaddr_in *) &info->addr)->sin_addr, 4);
             if (style == STYLE_HOST)
                 prefix = 32;
             else if (style == STYLE_CLASS)
                 prefix = addr[0] < 128 ? 8 : addr[0] < 192 ? 16 : addr[0] < 224 ? 24 : 32;
             mynetworks_mask(addr, 4, prefix);
             mynetworks_add(v4, AF_INET, addr, prefix);
-        } else if (ifa->ifa_addr->sa_family == AF_INET6) {
+        } else if (info->addr.ss_family == AF_INET6) {
             unsigned char addr[16];
-            unsigned char *mask = (unsigned char *) &((struct sockaddr_in6 *) ifa->ifa_netmask)->sin6_addr;
-            int prefix = style == STYLE_HOST ? 128 : mynetworks_prefix(mask, 16);
+            int prefix = style == STYLE_HOST ? 128 : info->prefix_len;
 
-            memcpy(addr, &((struct sockaddr_in6 *) ifa->ifa_addr)->sin6_addr, 16);
+            memcpy(addr, &((const struct sockaddr_in6 *) &info->addr)->sin6_addr, 16);
             mynetworks_mask(addr, 16, prefix);
             mynetworks_add(v6, AF_INET6, addr, prefix);
         }
     }
-    freeifaddrs(ifap);
+    inet_addr_list_free(list);
     for (size_t i = 0; i < v6->argc; i++)
         argv_add(v4, v6->argv[i]);
     for (size_t i = 0; i < v4->argc; i++)
