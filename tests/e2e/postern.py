@@ -136,6 +136,7 @@ def _clean_env(extra=None):
     env = {k: v for k, v in os.environ.items()
            if k not in ("MAIL_CONFIG", "MAIL_VERBOSE", "MAIL_DEBUG")}
     env["LC_ALL"] = "C"
+    env["PATH"] = os.pathsep.join([BIN_DIR, env.get("PATH") or "/usr/bin:/bin"])
     if extra:
         env.update(extra)
     return env
@@ -199,8 +200,12 @@ def run_command(argv, input=None, env=None, cwd=None, timeout=60, tty=False,
                                       args=(master, chunks, stop), daemon=True)
             reader.start()
         try:
-            proc = subprocess.Popen(argv, stdin=stdin, stdout=out, stderr=stderr,
-                                    env=env, cwd=cwd, **kwargs)
+            # argv[0] is the bare name, as when an administrator runs the
+            # command from PATH: Postfix-style programs name themselves
+            # after argv[0] in messages ("postconf: warning: ...").
+            proc = subprocess.Popen([os.path.basename(argv[0])] + argv[1:],
+                                    executable=argv[0], stdin=stdin, stdout=out,
+                                    stderr=stderr, env=env, cwd=cwd, **kwargs)
             if slave is not None:
                 os.close(slave)
                 slave = None

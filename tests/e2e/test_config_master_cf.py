@@ -138,9 +138,10 @@ def test_c32_M_stock_master_cf(config_dir):
 def test_c32_M_selects_entries(config_dir, select, names):
     config_dir.write_master_cf(postern.STOCK_MASTER_CF)
     r = config_dir.postconf("-M", *select, check=True)
-    entries = {" ".join(e.split()[:2]): e
-               for e in logical_lines(postern.STOCK_MASTER_CF)}
-    assert r.stdout_lines == [m_line(entries[n]) for n in names]
+    # Entries come in master.cf order, whatever the argument order (as 3.7).
+    stock = logical_lines(postern.STOCK_MASTER_CF)
+    assert r.stdout_lines == [m_line(e) for e in stock
+                              if " ".join(e.split()[:2]) in names]
 
 
 def test_c32_P_stock_relay_override(config_dir):
@@ -165,7 +166,8 @@ def test_c33_F_conditional_wakeup(config_dir):
     config_dir.write_master_cf(postern.STOCK_MASTER_CF)
     r = config_dir.postconf("-F", "flush/unix/wakeup", "tlsmgr/unix/wakeup",
                             check=True)
-    assert r.stdout == "flush/unix/wakeup = 1000?\ntlsmgr/unix/wakeup = 1000?\n"
+    # master.cf order, as in Postfix 3.7.
+    assert r.stdout == "tlsmgr/unix/wakeup = 1000?\nflush/unix/wakeup = 1000?\n"
 
 
 def test_c33_F_all_fields(config_dir):
@@ -223,6 +225,8 @@ def test_c34_F_host_port_service(config_dir):
     ("smtp inet n - n - - smtpd\n  -o content_filter=\n  -o {receive_override_options=}",
      "receive_override_options", ""),
 ], ids=["short", "long-with-spaces", "long-empty"])
+# Postfix 3.7 prints the long form's inner "  " as one space and an empty
+# value without the trailing space; 6.1 prints values as stored.
 def test_override_forms(config_dir, entry, param, value):
     config_dir.write_master_cf(entry + "\n")
     service = "/".join(entry.split()[:2])
