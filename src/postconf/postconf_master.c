@@ -111,35 +111,44 @@ static char *pc_command_text(const MASTER_ENT *ent)
 }
 
 /*
- * Walk the requests (or everything when there are none) and call fn for
- * each matching entry; warn about requests that matched nothing.
+ * Call fn for each entry, in master.cf order, that matches any request
+ * (every entry when there are none; then parts are all wildcards); warn
+ * about requests that matched nothing. An entry that several requests
+ * match is shown once per request, as Postfix does.
  */
 typedef void (*PC_ENTRY_FN)(const MASTER_ENT *ent, char *parts[3]);
 
 static void pc_walk(char **requests, PC_ENTRY_FN fn)
 {
-    char *all[3] = {NULL, NULL, NULL};
+    size_t count = 0;
+    char *(*parts)[3];
+    bool *matched;
 
-    if (*requests == NULL) {
-        for (size_t i = 0; i < pc_master->count; i++)
-            fn(pc_master->ents[i], all);
-        return;
-    }
-    for (char **cpp = requests; *cpp; cpp++) {
-        char *parts[3];
-        int matched = 0;
+    while (requests[count])
+        count++;
+    parts = mycalloc(count + 1, sizeof(*parts));
+    matched = mycalloc(count + 1, sizeof(*matched));
+    for (size_t r = 0; r < count; r++)
+        pc_split_request(requests[r], parts[r]);
+    for (size_t i = 0; i < pc_master->count; i++) {
+        const MASTER_ENT *ent = pc_master->ents[i];
 
-        pc_split_request(*cpp, parts);
-        for (size_t i = 0; i < pc_master->count; i++) {
-            if (pc_entry_matches(pc_master->ents[i], parts)) {
-                fn(pc_master->ents[i], parts);
-                matched = 1;
+        if (count == 0)
+            fn(ent, parts[0]);
+        for (size_t r = 0; r < count; r++) {
+            if (pc_entry_matches(ent, parts[r])) {
+                fn(ent, parts[r]);
+                matched[r] = true;
             }
         }
-        if (!matched)
-            msg_warn("unmatched request: \"%s\"", *cpp);
-        pc_free_request(parts);
     }
+    for (size_t r = 0; r < count; r++) {
+        if (!matched[r])
+            msg_warn("unmatched request: \"%s\"", requests[r]);
+        pc_free_request(parts[r]);
+    }
+    myfree(parts);
+    myfree(matched);
 }
 
 static void pc_print_entry(const MASTER_ENT *ent, char *parts[3] UNUSED)
