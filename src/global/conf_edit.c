@@ -13,14 +13,8 @@
 #include "conf_edit.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "readlline.h"
 #include "vstring.h"
-
-/* Blank or comment line (possibly indented). */
-static int conf_edit_ignorable(const char *line)
-{
-    line += strspn(line, " \t\r");
-    return *line == 0 || *line == '#';
-}
 
 CONF_EDIT *conf_edit_open(const char *path, CONF_EDIT_KEY_FN key_fn)
 {
@@ -52,7 +46,7 @@ CONF_EDIT *conf_edit_open(const char *path, CONF_EDIT_KEY_FN key_fn)
     for (size_t i = 0; i < ce->lines->argc; i++) {
         const char *text = ce->lines->argv[i];
 
-        if (conf_edit_ignorable(text))
+        if (readlline_ignorable(text))
             continue;
         if (text[0] == ' ' || text[0] == '\t') {
             /* A continuation; one with nothing to continue is left alone. */
@@ -70,7 +64,7 @@ CONF_EDIT *conf_edit_open(const char *path, CONF_EDIT_KEY_FN key_fn)
 
         vstring_reset(logical);
         for (size_t i = entry->first; i <= entry->last; i++)
-            if (!conf_edit_ignorable(ce->lines->argv[i]))
+            if (!readlline_ignorable(ce->lines->argv[i]))
                 vstring_sprintf_append(logical, "%s%s", i > entry->first ? " " : "", ce->lines->argv[i]);
         entry->key = key_fn(vstring_str(logical));
     }
@@ -83,7 +77,7 @@ CONF_EDIT *conf_edit_open(const char *path, CONF_EDIT_KEY_FN key_fn)
 static void conf_edit_remove_lines(CONF_EDIT *ce, CONF_EDIT_ENTRY *entry)
 {
     for (size_t i = entry->first; i <= entry->last; i++) {
-        if (i > entry->first && conf_edit_ignorable(ce->lines->argv[i]))
+        if (i > entry->first && readlline_ignorable(ce->lines->argv[i]))
             continue;
         ce->lines->argv[i] = myfree(ce->lines->argv[i]);
     }
@@ -106,7 +100,7 @@ void conf_edit_comment(CONF_EDIT *ce, CONF_EDIT_ENTRY *entry)
     for (size_t i = entry->first; i <= entry->last; i++) {
         char *old = ce->lines->argv[i];
 
-        if (i > entry->first && conf_edit_ignorable(old))
+        if (i > entry->first && readlline_ignorable(old))
             continue;
         ce->lines->argv[i] = mymalloc(strlen(old) + 2);
         sprintf(ce->lines->argv[i], "#%s", old);

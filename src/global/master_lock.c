@@ -7,13 +7,13 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "mail_params.h"
 #include "mail_queue.h"
 #include "master_lock.h"
 #include "msg.h"
+#include "myflock.h"
 #include "mymalloc.h"
 #include "vstring.h"
 
@@ -24,8 +24,8 @@ static int master_lock_file(const char *path)
 
     if (fd < 0)
         msg_fatal("open lock file %s: %m", path);
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        if (errno != EWOULDBLOCK)
+    if (myflock(fd, MYFLOCK_METHOD_FLOCK, MYFLOCK_OP_EXCLUSIVE | MYFLOCK_OP_NOWAIT) < 0) {
+        if (errno != EAGAIN)
             msg_fatal("lock %s: %m", path);
         close(fd);
         return -1;
@@ -65,7 +65,7 @@ pid_t master_lock_owner(void)
     int fd;
 
     if ((fd = open(pid_path, O_RDONLY | O_CLOEXEC)) >= 0) {
-        if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK &&
+        if (myflock(fd, MYFLOCK_METHOD_FLOCK, MYFLOCK_OP_SHARED | MYFLOCK_OP_NOWAIT) < 0 && errno == EAGAIN &&
             (len = pread(fd, text, sizeof(text) - 1, 0)) > 0) {
             text[len] = 0;
             pid = (pid_t) atol(text);

@@ -29,7 +29,7 @@ static int readlline_physical(VSTRING *line, READLLINE *rl)
 }
 
 /* True when the line is blank or a comment (possibly indented). */
-static int readlline_ignorable(const char *cp)
+int readlline_ignorable(const char *cp)
 {
     cp += strspn(cp, " \t\r\f\v");
     return *cp == 0 || *cp == '#';

@@ -12,7 +12,9 @@
  * naming file and line.
  *
  * Returns the logical line in buf (without newline), or NULL at end of
- * file. *first is set to the number of the line where the logical line
+ * file. readlline_ignorable() tells whether one physical line is blank or
+ * a comment, for code that must keep the file's lines (conf_edit).
+ * *first is set to the number of the line where the logical line
  * starts; lineno counts physical lines read so far and must start at 0.
  */
 #ifndef READLLINE_H
@@ -29,5 +31,6 @@ typedef struct READLLINE {
 } READLLINE;
 
 extern VSTRING *readlline(VSTRING *buf, READLLINE *rl, int *first);
+extern int readlline_ignorable(const char *line);
 
 #endif
