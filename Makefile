@@ -33,6 +33,15 @@ DEFS    := -DDEF_CONFIG_DIR='"$(CONFIG_DIR)"' -DDEF_COMMAND_DIR='"$(COMMAND_DIR)
            -DDEF_DAEMON_DIR='"$(DAEMON_DIR)"' -DDEF_MANPAGE_DIR='"$(MANPAGE_DIR)"'
 TEST_LDLIBS := -lcmocka
 
+# Optional libraries (tools/packages installs them). A build without one
+# still works; the table types that need it report "unsupported".
+have = $(shell test -r /usr/include/$(1) && echo 1)
+HAVE_LMDB  := $(call have,lmdb.h)
+HAVE_CDB   := $(call have,cdb.h)
+HAVE_PCRE2 := $(call have,pcre2.h)
+DEFS    += $(if $(HAVE_LMDB),-DHAS_LMDB) $(if $(HAVE_CDB),-DHAS_CDB) $(if $(HAVE_PCRE2),-DHAS_PCRE2)
+util_LDLIBS := $(if $(HAVE_LMDB),-llmdb) $(if $(HAVE_CDB),-lcdb) $(if $(HAVE_PCRE2),-lpcre2-8)
+
 ifeq ($(SANITIZE),1)
 CFLAGS  := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
@@ -67,7 +76,7 @@ $(BUILD)/lib/lib$(1).a: $$($(1)_OBJ)
 	$$(Q)$$(AR) rcs $$@ $$^
 LIBRARIES += $(BUILD)/lib/lib$(1).a
 OBJECTS   += $$($(1)_OBJ)
-$$(eval $$(call unit_tests,$(1),$$($(1)_LIBS),))
+$$(eval $$(call unit_tests,$(1),$$($(1)_LIBS),$$(foreach l,$(1) $(2),$$($$(l)_LDLIBS))))
 endef
 
 # $(call program,NAME,bin|libexec,LIBS[,LDLIBS]): src/NAME/*.c -> BUILD/bin|libexec/NAME.
@@ -81,11 +90,11 @@ $(BUILD)/obj/$(1)/%.o: INCS := $$($(1)_INCS)
 $(BUILD)/$(2)/$(1): $$($(1)_OBJ) $$($(1)_LIBS)
 	@mkdir -p $$(@D)
 	$$(SAY) LD $$@
-	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$($(1)_OBJ) $$($(1)_LIBS) $(4)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$($(1)_OBJ) $$($(1)_LIBS) $(4) $$(foreach l,$(3),$$($$(l)_LDLIBS))
 PROGRAMS += $(BUILD)/$(2)/$(1)
 $(BUILD)/$(2)/$(1): KIND := $(2)
 OBJECTS  += $$($(1)_OBJ)
-$$(eval $$(call unit_tests,$(1),$$(filter-out $(BUILD)/obj/$(1)/$(1).o,$$($(1)_OBJ)) $$($(1)_LIBS),$(4)))
+$$(eval $$(call unit_tests,$(1),$$(filter-out $(BUILD)/obj/$(1)/$(1).o,$$($(1)_OBJ)) $$($(1)_LIBS),$(4) $$(foreach l,$(3),$$($$(l)_LDLIBS))))
 endef
 
 # $(call unit_tests,FOLDER,LINK-WITH,LDLIBS): one binary per src/FOLDER/*_test.c
