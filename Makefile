@@ -113,6 +113,9 @@ include src/global/module.mk
 include src/master/module.mk
 include src/postfix/module.mk
 include src/postconf/module.mk
+include src/postmap/module.mk
+include src/postalias/module.mk
+include src/newaliases/module.mk
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)

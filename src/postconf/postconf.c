@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "mail_conf.h"
+#include "dict_open.h"
 #include "master_ent.h"
 #include "msg.h"
 #include "msg_stderr.h"
@@ -38,6 +39,16 @@ static NORETURN pc_usage(void)
               "[-M (master.cf)] [-m (map types)] [-n (non-defaults)] [-o name=value (override)] "
               "[-P (master.cf parameters)] [-q (quiet)] [-v] [-X (remove)] [-x (expand)] "
               "[-# (comment-out)] [name...]");
+}
+
+/* postconf -m: the lookup table types built into this program, sorted. */
+static void pc_show_maps(void)
+{
+    ARGV *names = dict_mapnames();
+
+    for (size_t i = 0; i < names->argc; i++)
+        printf("%s\n", names->argv[i]);
+    argv_free(names);
 }
 
 /* postconf -l: the mailbox lock methods this system supports. */
@@ -124,8 +135,8 @@ int main(int argc, char **argv)
         pc_show_locks();
         exit(0);
     case 'm':
-        /* The table layer (lookup table registry) is not part of this build yet. */
-        msg_fatal("-m: no lookup table types are built into this version of Postern");
+        pc_show_maps();
+        exit(0);
     }
 
     if (dir) {

@@ -1,0 +1,1 @@
+$(eval $(call program,newaliases,bin,global util))

@@ -1,0 +1,1 @@
+$(eval $(call program,postalias,bin,global util))

@@ -1,0 +1,1 @@
+$(eval $(call program,postmap,bin,global util))
