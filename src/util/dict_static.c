@@ -31,8 +31,11 @@ static void dict_static_close(DICT *dict)
 DICT *dict_static_open(const char *name, int open_flags, int dict_flags)
 {
     DICT_STATIC *dp;
+    DICT *dict;
     char *value;
 
+    if ((dict = dict_require_rdonly("static", name, open_flags, dict_flags)) != NULL)
+        return dict;
     if (*name == '{') {
         char *copy = mystrdup(name);
         char *cp = copy;
