@@ -189,6 +189,7 @@ static const char *dict_cidr_result(DICT_PATTERN *dp, void *data, const char *ke
     return rule->result;
 }
 
+/* Release a rule. */
 static void dict_cidr_free_rule(void *data)
 {
     DICT_CIDR_RULE *rule = data;

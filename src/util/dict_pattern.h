@@ -10,18 +10,21 @@
  * nesting and walks the rules at lookup time: the first rule whose
  * (possibly negated) condition holds inside satisfied IF blocks wins.
  * A backend supplies DICT_PATTERN_OPS: parse one condition, match it
- * against a key, produce a rule's result.
+ * against a key, produce a rule's result. The backend's structure
+ * starts with DICT_PATTERN (which starts with DICT); its own fields are
+ * zero when parsing starts.
  *
  * Public functions:
  *   dict_pattern_open(type, name, open_flags, dict_flags, size, ops)
- *       read and compile the whole table; a backend structure of size
- *       bytes (DICT_PATTERN first) is zeroed before parsing starts.
+ *       read and compile the whole table into a structure of size bytes.
  *   dict_pattern_warn(dp, fmt, ...)
  *       "TYPE map NAME, line N: TEXT" for the line being parsed or the
  *       rule being matched.
  *   dict_pattern_re_parse(dp, op, negate, text, syntax, re)
- *       split "/pattern/flags result" for regexp and pcre, check the
- *       flags and the $n substitutions of the result.
+ *       split "/pattern/flags result" for regexp and pcre (and regexp's
+ *       old "/pattern/flags!/pattern2/flags result"), check the flags
+ *       and the $n substitutions of the result (none with
+ *       DICT_FLAG_NO_REGSUB: the result is then literal).
  *   dict_pattern_re_check(dp, re, groups)
  *       after compiling: reject $n beyond the pattern's groups.
  *   dict_pattern_subst_expand(dp, subst, key, group_fn, context)
@@ -30,7 +33,7 @@
  *
  * Errors: a file that cannot be opened or a malformed inline form gives
  * a surrogate (dict.h); a bad rule is skipped with a warning and the
- * table opens without it. A match error (ops->match() < 0) fails the
+ * table opens without it. A match error (DICT_PATTERN_FAILED) fails the
  * lookup with DICT_ERR_RETRY.
  */
 #ifndef DICT_PATTERN_H

@@ -130,6 +130,7 @@ static const char *dict_pcre_result(DICT_PATTERN *dp, void *data, const char *ke
     return dict_pattern_subst_expand(dp, rule->subst, key, dict_pcre_group, dp);
 }
 
+/* Release a rule. */
 static void dict_pcre_free_rule(void *data)
 {
     DICT_PCRE_RULE *rule = data;
@@ -139,6 +140,7 @@ static void dict_pcre_free_rule(void *data)
     myfree(rule);
 }
 
+/* Release the shared match data. */
 static void dict_pcre_close(DICT_PATTERN *dp)
 {
     DICT_PCRE *dc = (DICT_PCRE *)dp;

@@ -161,6 +161,7 @@ static const char *dict_regexp_result(DICT_PATTERN *dp, void *data, const char *
     return dict_pattern_subst_expand(dp, rule->subst, key, dict_regexp_group, dp);
 }
 
+/* Release the shared match array. */
 static void dict_regexp_close(DICT_PATTERN *dp)
 {
     DICT_REGEXP *dr = (DICT_REGEXP *)dp;
