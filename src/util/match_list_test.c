@@ -71,6 +71,7 @@ static int test_setup(void **state UNUSED)
     test_write("comment", "a.example #b.example c.example\nd.example\n");
     test_write("hosts", "example.com x\n");
     test_write("nets", "127.0.0.0/8\n[::1]/128 [2001:db8::]/32\n!192.168.0.1, 192.168.0.0/28\n");
+    test_write("nets.cidr", "10.0.0.0/8 x\n2001:db8::/32 y\n");
     test_write("addrs", "10.1.2.3 x\n2001:db8::5 x\n10.2 x\nexample.com x\n");
     /* Files that name other files. */
     {
@@ -262,6 +263,10 @@ static const TEST_CASE cases[] = {
     {KIND_ADDR, N, "texthash:@D/addrs", 0, "10.2.3.4", 0, 0},
     {KIND_ADDR, N, "2001:db8::5", 0, "2001:db8::5", ERR, "warning: t: 2001:db8::5: table lookup problem"},
     {KIND_ADDR, N, "fail:x", 0, "10.1.2.3", ERR, 0},
+    {KIND_ADDR, N, "cidr:@D/nets.cidr", 0, "10.1.2.3", 1, 0},
+    {KIND_ADDR, N, "cidr:@D/nets.cidr", 0, "11.1.2.3", 0, 0},
+    {KIND_ADDR, N, "cidr:@D/nets.cidr", 0, "2001:db8::1", 1, 0},
+    {KIND_ADDR, N, "!cidr:@D/nets.cidr, 0.0.0.0/0", 0, "10.1.2.3", 0, 0},
 
     /* Name and address (namadr): each item is tried on the name, then the address. */
     {KIND_NAMADR, P, "example.com", "foo.example.com", "11.1.2.3", 1, 0},
@@ -275,6 +280,9 @@ static const TEST_CASE cases[] = {
     {KIND_NAMADR, P, "texthash:@D/addrs", "foo.example.com", "11.1.2.3", 1, 0},
     {KIND_NAMADR, P, "texthash:@D/addrs", "x.y", "2001:db8::5", 1, 0},
     {KIND_NAMADR, P, "texthash:@D/addrs", "x.y", "10.2.3.4", 0, 0},
+    {KIND_NAMADR, P, "cidr:@D/nets.cidr", "foo.example.com", "10.1.2.3", 1, 0},
+    {KIND_NAMADR, P, "cidr:@D/nets.cidr", "foo.example.com", "192.0.2.1", 0, 0},
+    {KIND_HOST, P, "cidr:@D/nets.cidr", "a.b.example.com", 0, 0, 0},
     {KIND_NAMADR, P, "unknown", "unknown", "10.1.2.3", 1, 0},
     {KIND_NAMADR, P, "fail:x, 10.0.0.0/8", "x.y", "10.1.2.3", ERR, 0},
     {KIND_NAMADR, P, "10.0.0.0/8", 0, "10.1.2.3", 1, 0},
