@@ -87,8 +87,15 @@ static const char *mkmap_find(DICT **dicts, const char *key)
     const char *value;
 
     for (DICT **dp = dicts; *dp; dp++) {
-        if ((value = dict_get(*dp, key)) != NULL)
+        if ((value = dict_get(*dp, key)) != NULL) {
+            if (*value == 0) {
+                msg_warn("table %s:%s: key %s: empty string result is not allowed",
+                         (*dp)->type, (*dp)->name, key);
+                msg_warn("table %s:%s should return NO RESULT in case of NOT FOUND",
+                         (*dp)->type, (*dp)->name);
+            }
             return value;
+        }
         if ((*dp)->error)
             mkmap_fail(*dp, "query");
     }

@@ -270,8 +270,13 @@ def test_c24_multiline_entries(config_dir):
 
 # --- C25: -m and -l -----------------------------------------------------
 
-# C25's -m half (postconf -m lists the table types) needs the lookup-table
-# registry; its test is in commit 76ea6be and returns with that issue.
+def test_c25_table_types(config_dir):
+    r = config_dir.postconf("-m", check=True)
+    types = r.stdout_lines
+    assert types == sorted(types) and len(types) == len(set(types)), r
+    required = ("btree cdb cidr environ fail hash inline lmdb nis pcre pipemap proxy regexp "
+                "static texthash unionmap unix")
+    assert types == required.split(), r
 
 
 def test_c25_lock_methods(config_dir):
