@@ -161,4 +161,7 @@ format:
 clean:
 	rm -rf build run
 
+# Keep intermediate objects (unit-test .o files) so parallel makes never race on them.
+.SECONDARY:
+
 -include $(OBJECTS:.o=.d)
