@@ -826,6 +826,17 @@ static int dict_lmdb_open_temp(DICT_LMDB *dl, VSTRING *why)
     return 0;
 }
 
+/* Whether the file is shorter than its data (reading there would be SIGBUS). */
+static bool dict_lmdb_truncated(DICT_LMDB *dl, off_t size)
+{
+    MDB_envinfo info;
+    MDB_stat stat;
+
+    if (mdb_env_info(dl->env, &info) != 0 || mdb_env_stat(dl->env, &stat) != 0)
+        return true;
+    return (off_t)((info.me_last_pgno + 1) * stat.ms_psize) > size;
+}
+
 /* Open an existing table file (or create it when O_CREAT allows). */
 static int dict_lmdb_open_file(DICT_LMDB *dl, int open_flags, VSTRING *why)
 {
@@ -880,8 +891,14 @@ static int dict_lmdb_open_file(DICT_LMDB *dl, int open_flags, VSTRING *why)
                 vstring_sprintf(why, "open database %s: %s", dl->path, mdb_strerror(rc));
             return -1;
         }
-        if (est.st_dev == st.st_dev && est.st_ino == st.st_ino)
+        if (est.st_dev == st.st_dev && est.st_ino == st.st_ino) {
+            if (dict_lmdb_truncated(dl, est.st_size)) {
+                vstring_sprintf(why, "open database %s: the file is truncated; rebuild it with postmap",
+                                dl->path);
+                return -1;
+            }
             break;
+        }
         /* Replaced between our check and LMDB's open: try again. */
         if (dl->rtxn != NULL)
             mdb_txn_abort(dl->rtxn);

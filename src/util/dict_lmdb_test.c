@@ -562,6 +562,16 @@ static void test_open_errors(void **state UNUSED)
             }
         }
     }
+    /* A file cut short (reading past its end would kill the process). */
+    for (size_t t = 0; t < ARRAY_LEN(types); t++) {
+        build_many(t, BUILD_FLAGS, DICT_FLAG_BULK_UPDATE, 0, 500);
+        assert_int_equal(truncate(table_file(t), 3 * 4096), 0);
+        dict = types[t].open(table, O_RDONLY, DICT_FLAG_DEFAULT);
+        vstring_sprintf(want, "open database %s: the file is truncated; rebuild it with postmap", path);
+        assert_string_equal(dict_surrogate_reason(dict), vstring_str(want));
+        dict_close(dict);
+    }
+
     /* No directory to build in. */
     dict = dict_hash_open("/nonexistent/x", BUILD_FLAGS, DICT_FLAG_BULK_UPDATE);
     assert_true(dict->flags & DICT_FLAG_SURROGATE);
