@@ -67,6 +67,7 @@ typedef struct DICT_LMDB {
     MDB_dbi dbi;
     int fd;             /* the file under LMDB (flock, fsync), or -1 */
     bool own_fd;        /* fd is ours (temporary file), not LMDB's */
+    bool new_file;      /* bulk update of a file it created: removed unless committed */
     int lock;           /* MYFLOCK_OP_* held on fd */
     size_t mapsize;     /* current map size */
     MDB_txn *rtxn;      /* read transaction, reset between uses */
@@ -82,7 +83,8 @@ typedef struct DICT_LMDB {
 } DICT_LMDB;
 
 /*
- * Temporary files of builds in progress, removed at exit() so that a
+ * Temporary files of builds in progress, and table files created by a
+ * bulk update that is not committed yet, removed at exit() so that a
  * program ending in msg_fatal() leaves nothing behind. Each entry records
  * its process: a forked child that exits must not remove its parent's.
  */
@@ -684,6 +686,8 @@ static void dict_lmdb_release(DICT_LMDB *dl)
         dict_lmdb_tmp_done(dl->tmp_path, true);
         myfree(dl->tmp_path);
     }
+    if (dl->new_file)
+        dict_lmdb_tmp_done(dl->path, true);
     myfree(dl->path);
     myfree(dl->label);
     vstring_free(dl->seq_key);
@@ -716,6 +720,10 @@ static void dict_lmdb_close(DICT *dict)
         msg_fatal("%s: an update failed; the table was not changed", dl->path);
     if (dl->wtxn != NULL && (rc = dict_lmdb_bulk_commit(dl)) != 0)
         msg_fatal("commit %s: %s", dl->path, mdb_strerror(rc));
+    if (dl->new_file) {
+        dict_lmdb_tmp_done(dl->path, false);
+        dl->new_file = false;
+    }
     if (dl->tmp_path != NULL && dict_lmdb_install(dl) < 0)
         msg_fatal("install %s as %s: %m", dl->tmp_path, dl->path);
     dict_lmdb_release(dl);
@@ -845,10 +853,18 @@ static int dict_lmdb_open_file(DICT_LMDB *dl, int open_flags, VSTRING *why)
     size_t mapsize;
     int fd, rc, efd;
 
-    if (dl->writer)
-        oflags |= open_flags & O_CREAT;
     for (int tries = 0;; tries++) {
-        if ((fd = open(dl->path, oflags, 0644)) < 0) {
+        /* Know whether we create the file: a failed bulk update removes it. */
+        if ((fd = open(dl->path, oflags, 0644)) < 0 && errno == ENOENT && dl->writer &&
+            (open_flags & O_CREAT)) {
+            if ((fd = open(dl->path, oflags | O_CREAT | O_EXCL, 0644)) >= 0 && dl->bulk) {
+                dl->new_file = true;
+                dict_lmdb_tmp_add(dl->path);
+            } else if (fd < 0 && errno == EEXIST && tries < DICT_LMDB_RETRIES) {
+                continue;
+            }
+        }
+        if (fd < 0) {
             vstring_sprintf(why, "open database %s: %m", dl->path);
             return -1;
         }

@@ -371,6 +371,15 @@ static void test_failed_builds(void **state UNUSED)
         assert_answer(t, DICT_FLAG_DEFAULT, "a", "old");
         assert_listing(t == 2 ? "t.db t.lmdb" : "t.db");
     }
+    /* A build that dies leaves no new table file either. */
+    for (size_t t = 0; t < ARRAY_LEN(types); t++) {
+        (void)unlink(table_file(t));
+        assert_int_equal(in_child(die_in_build, t), 1);
+    }
+    assert_listing("");
+    build(2, DICT_FLAG_DUP_WARN, old);
+    build(0, DICT_FLAG_DUP_WARN, old);
+
     /* hash: the final rename fails. */
     assert_int_equal(unlink(table_file(0)), 0);
     assert_int_equal(mkdir(path, 0755), 0);
