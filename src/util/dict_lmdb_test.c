@@ -17,6 +17,7 @@
 #include "dict_lmdb.c"
 
 #include <dirent.h>
+#include <stdio.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
