@@ -8,31 +8,16 @@
 #include <string.h>
 
 #include "dict_open.h"
-#if __has_include("dict_cdb.h") /* TEMP until the backend lands */
 #include "dict_cdb.h"
-#define HAVE_DICT_CDB
-#endif
-#if __has_include("dict_cidr.h") /* TEMP until the backend lands */
 #include "dict_cidr.h"
-#define HAVE_DICT_CIDR
-#endif
 #include "dict_env.h"
 #include "dict_fail.h"
 #include "dict_inline.h"
-#if __has_include("dict_lmdb.h") /* TEMP until the backend lands */
 #include "dict_lmdb.h"
-#define HAVE_DICT_LMDB
-#endif
 #include "dict_nis.h"
-#if __has_include("dict_pcre.h") /* TEMP until the backend lands */
 #include "dict_pcre.h"
-#define HAVE_DICT_PCRE
-#endif
 #include "dict_proxy.h"
-#if __has_include("dict_regexp.h") /* TEMP until the backend lands */
 #include "dict_regexp.h"
-#define HAVE_DICT_REGEXP
-#endif
 #include "dict_static.h"
 #include "dict_thash.h"
 #include "dict_union.h"
@@ -48,29 +33,25 @@ typedef struct DICT_BACKEND {
 
 /* The built-in types. Optional libraries add their rows when present. */
 static const DICT_BACKEND dict_backends[] = {
-#if defined(HAS_LMDB) && defined(HAVE_DICT_LMDB)
+#ifdef HAS_LMDB
     {"btree", dict_btree_open},
     {"hash", dict_hash_open},
     {"lmdb", dict_lmdb_open},
 #endif
-#if defined(HAS_CDB) && defined(HAVE_DICT_CDB)
+#ifdef HAS_CDB
     {"cdb", dict_cdb_open},
 #endif
-#if defined(HAS_PCRE2) && defined(HAVE_DICT_PCRE)
+#ifdef HAS_PCRE2
     {"pcre", dict_pcre_open},
 #endif
-#ifdef HAVE_DICT_CIDR
     {"cidr", dict_cidr_open},
-#endif
     {"environ", dict_env_open},
     {"fail", dict_fail_open},
     {"inline", dict_inline_open},
     {"nis", dict_nis_open},
     {"pipemap", dict_pipe_open},
     {"proxy", dict_proxy_open},
-#ifdef HAVE_DICT_REGEXP
     {"regexp", dict_regexp_open},
-#endif
     {"static", dict_static_open},
     {"texthash", dict_thash_open},
     {"unionmap", dict_union_open},
