@@ -3,6 +3,8 @@
  */
 #include "sys_defs.h"
 
+#include <string.h>
+
 #include "alias_src.h"
 #include "msg.h"
 #include "tok822.h"
@@ -12,6 +14,15 @@ static bool alias_src_has(const TOK822 *tokens, size_t count, int type)
 {
     for (size_t i = 0; i < count; i++)
         if (tokens[i].type == type)
+            return true;
+    return false;
+}
+
+/* Whether a name's atoms hold a '%' (the old user%domain form). */
+static bool alias_src_has_percent(const TOK822_LIST *list, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (list->tokens[i].type == TOK822_ATOM && strchr(vstring_str(list->tokens[i].text), '%'))
             return true;
     return false;
 }
@@ -28,7 +39,7 @@ int alias_src_split(const char *line, const char *file, int lineno, VSTRING *nam
         /* void */ ;
     if (colon == 0 || colon >= list->count - 1) {
         msg_warn("%s, line %d: need name:value pair", file, lineno);
-    } else if (alias_src_has(list->tokens, colon, '@')) {
+    } else if (alias_src_has(list->tokens, colon, '@') || alias_src_has_percent(list, colon)) {
         msg_warn("%s, line %d: name must be local", file, lineno);
     } else {
         vstring_reset(name);

@@ -10,7 +10,7 @@
  *
  * Returns 1 with name and value set, or 0 for a line that is skipped after
  * a warning naming FILE and line: "need name:value pair" (no colon, no
- * name or no value) or "name must be local" (a name with a domain).
+ * name or no value) or "name must be local" (a name with an @ or % domain).
  */
 #ifndef ALIAS_SRC_H
 #define ALIAS_SRC_H

@@ -35,6 +35,7 @@ static void test_lines(void **state UNUSED)
         {"\"a b\": carol", "a b|carol", ""},
         {"h : z", "h|z", ""},
         {"a@b: x", "", "warning: aliases, line 3: name must be local\n"},
+        {"a%b: x", "", "warning: aliases, line 3: name must be local\n"},
         {"foo", "", "warning: aliases, line 3: need name:value pair\n"},
         {"g:", "", "warning: aliases, line 3: need name:value pair\n"},
         {": x", "", "warning: aliases, line 3: need name:value pair\n"},

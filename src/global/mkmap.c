@@ -81,7 +81,10 @@ static NORETURN mkmap_fail(DICT *dict, const char *what)
     msg_fatal("table %s:%s: %s error", dict->type, dict->name, what);
 }
 
-/* The first value for key in dicts, or NULL. */
+/*
+ * The first value for key in dicts, or NULL. An empty value is a broken
+ * table (tables.md section 1): a failed lookup, so the command fails.
+ */
 static const char *mkmap_find(DICT **dicts, const char *key)
 {
     const char *value;
@@ -93,6 +96,7 @@ static const char *mkmap_find(DICT **dicts, const char *key)
                          (*dp)->type, (*dp)->name, key);
                 msg_warn("table %s:%s should return NO RESULT in case of NOT FOUND",
                          (*dp)->type, (*dp)->name);
+                mkmap_fail(*dp, "query");
             }
             return value;
         }
@@ -156,6 +160,8 @@ void mkmap_build(const char *arg, const MKMAP_OPTS *opts, bool incremental)
     int lineno;
 
     mkmap_split(arg, type, name);
+    if (strcmp(vstring_str(type), "proxy") == 0)
+        msg_fatal("can't create maps via the proxy service");
     if (incremental) {
         rl.fp = stdin;
         rl.name = "stdin";

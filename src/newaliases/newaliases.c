@@ -10,6 +10,8 @@
 #include "sys_defs.h"
 
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +46,20 @@ static bool newaliases_build(const char *table)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/* -C (sendmail's) or -c: a config directory, or a main.cf file in one. */
+static void newaliases_config(const char *path)
+{
+    struct stat st;
+    char *dir = mystrdup(path);
+    char *slash;
+
+    if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode) && (slash = strrchr(dir, '/')) != NULL)
+        *slash = 0;
+    if (setenv("MAIL_CONFIG", dir, 1) < 0)
+        msg_fatal("setenv: %m");
+    myfree(dir);
+}
+
 int main(int argc, char **argv)
 {
     char *copy;
@@ -54,17 +70,17 @@ int main(int argc, char **argv)
 
     mail_process_name = "newaliases";
     msg_stderr_init("newaliases");
-    while ((ch = getopt(argc, argv, "c:v")) != -1) {
+    while ((ch = getopt(argc, argv, "c:C:v")) != -1) {
         switch (ch) {
         case 'c':
-            if (setenv("MAIL_CONFIG", optarg, 1) < 0)
-                msg_fatal("setenv: %m");
+        case 'C':
+            newaliases_config(optarg);
             break;
         case 'v':
             msg_verbose++;
             break;
         default:
-            msg_fatal("usage: newaliases [-c config_dir] [-v]");
+            msg_fatal("usage: newaliases [-C config_dir] [-v]");
         }
     }
     mail_conf_read();
