@@ -157,6 +157,8 @@ bool dict_changed(const DICT *dict)
 {
     struct stat st;
 
+    if (dict->changed)
+        return dict->changed(dict);
     if (dict->stat_fd < 0)
         return false;
     if (fstat(dict->stat_fd, &st) < 0)

@@ -24,7 +24,8 @@
  *   dict_close(dict)              release (and, for a table being built,
  *                                 commit: see dict_lmdb.c / dict_cdb.c)
  *   dict_changed(dict)            the table's file was modified or replaced
- *                                 since it was opened
+ *                                 since it was opened (a table made of other
+ *                                 tables sets dict->changed to ask them)
  *
  * Helpers for backends:
  *   dict_alloc(type, name, size)  zeroed structure, default methods that
@@ -109,6 +110,7 @@ typedef struct DICT {
     int (*delete)(struct DICT *dict, const char *key);
     int (*sequence)(struct DICT *dict, int func, const char **key, const char **value);
     void (*close)(struct DICT *dict);
+    bool (*changed)(const struct DICT *dict); /* optional: tables made of tables */
     int error;                          /* DICT_ERR_* of the last operation */
     int stat_fd;                        /* dict_changed(): watched file, or -1 */
     struct timespec mtime;              /* its modification time at open */

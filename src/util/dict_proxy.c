@@ -29,6 +29,11 @@ static int dict_proxy_sequence(DICT *dict, int func, const char **key, const cha
     return status;
 }
 
+static bool dict_proxy_changed(const DICT *dict)
+{
+    return dict_changed(((const DICT_PROXY *) dict)->real);
+}
+
 static void dict_proxy_close(DICT *dict)
 {
     dict_close(((DICT_PROXY *) dict)->real);
@@ -49,6 +54,7 @@ DICT *dict_proxy_open(const char *name, int open_flags, int dict_flags)
     dp->dict.lookup = dict_proxy_lookup;
     dp->dict.sequence = dict_proxy_sequence;
     dp->dict.close = dict_proxy_close;
+    dp->dict.changed = dict_proxy_changed;
     dp->dict.flags = real->flags;
     dp->real = real;
     return &dp->dict;

@@ -50,6 +50,16 @@ static const char *dict_pipe_lookup(DICT *dict, const char *key)
     return vstring_str(dp->result);
 }
 
+static bool dict_union_changed(const DICT *dict)
+{
+    const DICT_UNION *dp = (const DICT_UNION *) dict;
+
+    for (size_t i = 0; i < dp->count; i++)
+        if (dict_changed(dp->tables[i]))
+            return true;
+    return false;
+}
+
 static void dict_union_close(DICT *dict)
 {
     DICT_UNION *dp = (DICT_UNION *) dict;
@@ -90,6 +100,7 @@ static DICT *dict_union_open_common(const char *type, const char *name, int open
     dp = (DICT_UNION *) dict_alloc(type, name, sizeof(*dp));
     dp->dict.lookup = lookup;
     dp->dict.close = dict_union_close;
+    dp->dict.changed = dict_union_changed;
     dp->dict.flags = dict_flags | DICT_FLAG_FIXED;
     dp->tables = mymalloc(sizeof(DICT *) * specs->argc);
     dp->result = vstring_alloc(100);

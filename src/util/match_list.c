@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "dict.h"
+#include "dict_registry.h"
 #include "match_list.h"
 #include "msg.h"
 #include "mymalloc.h"
@@ -120,7 +121,7 @@ static void match_list_parse(MATCH_LIST *list, const char *text, int negate, int
         if (*item == '/')
             match_list_file(list, item, neg, depth);
         else if (MATCH_LIST_IS_TABLE(item))
-            match_list_add(list, item, dict_open(item, O_RDONLY, DICT_FLAG_DEFAULT), neg);
+            match_list_add(list, item, dict_registry_open(item, O_RDONLY, DICT_FLAG_DEFAULT), neg);
         else
             match_list_add(list, lowercase(item), 0, neg);
     }
@@ -184,8 +185,12 @@ MATCH_LIST *match_list_free(MATCH_LIST *list)
 {
     for (size_t i = 0; i < list->nitems; i++) {
         myfree(list->items[i].pattern);
-        if (list->items[i].dict)
-            dict_close(list->items[i].dict);
+        if (list->items[i].dict == NULL)
+            continue;
+        if (strcmp(list->items[i].dict->type, MATCH_LIST_NOFILE) == 0)
+            dict_close(list->items[i].dict); /* made here, not shared */
+        else
+            dict_registry_close(list->items[i].dict);
     }
     for (size_t j = 0; j < list->nfn; j++)
         vstring_free(list->fold[j]);
