@@ -3,13 +3,11 @@
  */
 #include "sys_defs.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
+#include "atomic_file.h"
 #include "conf_edit.h"
 #include "msg.h"
 #include "mymalloc.h"
@@ -114,41 +112,33 @@ void conf_edit_append(CONF_EDIT *ce, const char *text)
     argv_add(ce->tail, text);
 }
 
-/* Write everything to PATH.tmp, sync, and rename over PATH. */
+/* Write everything to a temporary file beside PATH, sync, and rename over PATH. */
 void conf_edit_close(CONF_EDIT *ce)
 {
-    VSTRING *tmp = vstring_alloc(100);
+    VSTRING *why = vstring_alloc(100);
+    ATOMIC_FILE *af;
     struct stat st;
     FILE *fp;
-    int fd;
 
-    vstring_sprintf(tmp, "%s.tmp", ce->path);
+    /* The new file gets the old one's permissions, less the umask. */
     if (stat(ce->path, &st) < 0)
         msg_fatal("stat %s: %m", ce->path);
-    if ((fd = open(vstring_str(tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st.st_mode & 07777)) < 0)
-        msg_fatal("open %s: %m", vstring_str(tmp));
-    if ((fp = fdopen(fd, "w")) == NULL)
-        msg_fatal("fdopen %s: %m", vstring_str(tmp));
+    if ((af = atomic_file_create(ce->path, st.st_mode & 07777, why)) == NULL)
+        msg_fatal("%s", vstring_str(why));
+    if ((fp = fdopen(af->fd, "w")) == NULL)
+        msg_fatal("fdopen %s: %m", af->tmp_path);
     for (size_t i = 0; i < ce->lines->argc; i++)
         if (ce->lines->argv[i])
             fprintf(fp, "%s\n", ce->lines->argv[i]);
     for (size_t i = 0; i < ce->tail->argc; i++)
         fprintf(fp, "%s\n", ce->tail->argv[i]);
-    if (fflush(fp) != 0 || fsync(fileno(fp)) < 0 || fclose(fp) != 0) {
-        int saved = errno;
-
-        (void) unlink(vstring_str(tmp));
-        errno = saved;
-        msg_fatal("write %s: %m", vstring_str(tmp));
-    }
-    if (rename(vstring_str(tmp), ce->path) < 0) {
-        int saved = errno;
-
-        (void) unlink(vstring_str(tmp));
-        errno = saved;
-        msg_fatal("rename %s to %s: %m", vstring_str(tmp), ce->path);
-    }
-    vstring_free(tmp);
+    /* On any failure exit() removes the temporary file; PATH is unchanged. */
+    if (fflush(fp) != 0 || ferror(fp))
+        msg_fatal("write %s: %m", af->tmp_path);
+    if (atomic_file_commit(af, why) < 0)
+        msg_fatal("%s", vstring_str(why));
+    (void)fclose(fp); /* everything is written and synced */
+    vstring_free(why);
     for (size_t n = 0; n < ce->count; n++)
         myfree(ce->entries[n].key);
     myfree(ce->entries);

@@ -14,15 +14,14 @@
 
 #ifdef HAS_CDB
 
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cdb.h>
 
+#include "atomic_file.h"
 #include "dict.h"
 #include "dict_cdb.h"
 #include "htable.h"
@@ -42,99 +41,13 @@ typedef struct DICT_CDB {
     bool cdb_ready;   /* cdb_init() succeeded */
     unsigned seq_pos; /* reader: sequence() position */
     bool seq_active;
-    char *tmp_path;       /* builder: the temporary file */
+    ATOMIC_FILE *tmp;     /* builder: the temporary file */
     struct cdb_make make; /* builder: tinycdb's state */
     HTABLE *keys;         /* builder: keys written so far */
     bool failed;          /* builder: a write failed */
     VSTRING *key_buf;     /* sequence() result key */
     VSTRING *val_buf;     /* lookup() and sequence() result value */
 } DICT_CDB;
-
-/*
- * Temporary files of builds in progress, removed at exit() so that a
- * program ending in msg_fatal() leaves nothing behind; only by the process
- * that made them (not by a forked child).
- */
-typedef struct DICT_CDB_TMP {
-    char *path;
-    pid_t pid;
-    struct DICT_CDB_TMP *next;
-} DICT_CDB_TMP;
-
-static DICT_CDB_TMP *dict_cdb_tmp_list;
-
-/* At exit: remove the temporary files of builds that were not finished. */
-static void dict_cdb_tmp_cleanup(void)
-{
-    DICT_CDB_TMP *tp;
-
-    while ((tp = dict_cdb_tmp_list) != NULL) {
-        dict_cdb_tmp_list = tp->next;
-        if (tp->pid == getpid())
-            (void)unlink(tp->path);
-        myfree(tp->path);
-        myfree(tp);
-    }
-}
-
-/* Remember a temporary file for removal at exit. */
-static void dict_cdb_tmp_add(const char *path)
-{
-    static bool registered;
-    DICT_CDB_TMP *tp;
-
-    if (!registered) {
-        if (atexit(dict_cdb_tmp_cleanup) != 0)
-            msg_fatal("atexit: %m");
-        registered = true;
-    }
-    tp = mymalloc(sizeof(*tp));
-    tp->path = mystrdup(path);
-    tp->pid = getpid();
-    tp->next = dict_cdb_tmp_list;
-    dict_cdb_tmp_list = tp;
-}
-
-/* Forget a temporary file (renamed or removed); unlink it if asked. */
-static void dict_cdb_tmp_done(const char *path, bool remove)
-{
-    DICT_CDB_TMP **tpp, *tp;
-
-    if (remove)
-        (void)unlink(path);
-    for (tpp = &dict_cdb_tmp_list; (tp = *tpp) != NULL; tpp = &tp->next) {
-        if (strcmp(tp->path, path) == 0) {
-            *tpp = tp->next;
-            myfree(tp->path);
-            myfree(tp);
-            return;
-        }
-    }
-}
-
-/* The process umask (umask() can only be read by setting it). */
-static mode_t dict_cdb_umask(void)
-{
-    mode_t mask = umask(022);
-
-    (void)umask(mask);
-    return mask;
-}
-
-/* fsync() the directory holding path, so that a rename survives a crash. */
-static void dict_cdb_sync_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash == NULL ? mystrdup(".") : mystrndup(path, slash == path ? 1 : (size_t)(slash - path));
-    int fd;
-
-    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-        if (fsync(fd) < 0 && errno != EINVAL)
-            msg_warn("fsync directory %s: %m", dir);
-        (void)close(fd);
-    }
-    myfree(dir);
-}
 
 /* Copy a stored string without the terminating NUL it may have. */
 static const char *dict_cdb_copy(VSTRING *buf, const void *data, unsigned len)
@@ -261,7 +174,7 @@ static int dict_cdb_update(DICT *dict, const char *name, const char *value)
         return DICT_STAT_FAIL;
     }
     if (rc < 0) {
-        msg_warn("%s: write error: %m", dc->tmp_path);
+        msg_warn("%s: write error: %m", dc->tmp->tmp_path);
         dc->failed = true;
         DICT_ERR_VAL_RETURN(dict, DICT_ERR_RETRY, DICT_STAT_ERROR);
     }
@@ -275,10 +188,8 @@ static void dict_cdb_release(DICT_CDB *dc)
         cdb_free(&dc->cdb);
     if (dc->fd >= 0)
         (void)close(dc->fd);
-    if (dc->tmp_path != NULL) {
-        dict_cdb_tmp_done(dc->tmp_path, true);
-        myfree(dc->tmp_path);
-    }
+    if (dc->tmp != NULL)
+        dc->tmp = atomic_file_abandon(dc->tmp);
     if (dc->keys != NULL)
         htable_free(dc->keys, NULL);
     myfree(dc->path);
@@ -297,17 +208,18 @@ static void dict_cdb_close(DICT *dict)
 static void dict_cdb_close_build(DICT *dict)
 {
     DICT_CDB *dc = (DICT_CDB *)dict;
+    VSTRING *why;
 
     /* On failure the old table stays; exit() removes the temporary file. */
     if (dc->failed)
         msg_fatal("%s: a write failed; the table was not changed", dc->path);
-    if (cdb_make_finish(&dc->make) < 0 || fsync(dc->fd) < 0)
-        msg_fatal("%s: write error: %m", dc->tmp_path);
-    if (rename(dc->tmp_path, dc->path) < 0)
-        msg_fatal("install %s as %s: %m", dc->tmp_path, dc->path);
-    dict_cdb_tmp_done(dc->tmp_path, false);
-    dc->tmp_path = myfree(dc->tmp_path);
-    dict_cdb_sync_dir(dc->path);
+    if (cdb_make_finish(&dc->make) < 0)
+        msg_fatal("%s: write error: %m", dc->tmp->tmp_path);
+    why = vstring_alloc(100);
+    if (atomic_file_commit(dc->tmp, why) < 0)
+        msg_fatal("%s", vstring_str(why));
+    dc->tmp = NULL;
+    vstring_free(why);
     dict_cdb_release(dc);
 }
 
@@ -364,20 +276,14 @@ static int dict_cdb_open_read(DICT_CDB *dc, VSTRING *why)
 /* Start a build in a new temporary file beside PATH.cdb. */
 static int dict_cdb_open_build(DICT_CDB *dc, VSTRING *why)
 {
-    char *tmp = mymalloc(strlen(dc->path) + 8);
-
-    sprintf(tmp, "%s.XXXXXX", dc->path);
-    if ((dc->fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+    if ((dc->tmp = atomic_file_create(dc->path, 0644, NULL)) == NULL) {
         vstring_sprintf(why, "open database %s: %m", dc->path);
-        myfree(tmp);
         return -1;
     }
-    dc->tmp_path = tmp;
-    dict_cdb_tmp_add(tmp);
-    if (fchmod(dc->fd, 0644 & ~dict_cdb_umask()) < 0 ||
-        myflock(dc->fd, MYFLOCK_METHOD_FLOCK, MYFLOCK_OP_EXCLUSIVE) < 0 ||
+    dc->fd = dc->tmp->fd;
+    if (myflock(dc->fd, MYFLOCK_METHOD_FLOCK, MYFLOCK_OP_EXCLUSIVE) < 0 ||
         cdb_make_start(&dc->make, dc->fd) < 0) {
-        vstring_sprintf(why, "open database %s: %m", tmp);
+        vstring_sprintf(why, "open database %s: %m", dc->tmp->tmp_path);
         return -1;
     }
     dc->keys = htable_create(1024, 0);

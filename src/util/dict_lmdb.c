@@ -31,6 +31,7 @@
 #include <unistd.h>
 #include <lmdb.h>
 
+#include "atomic_file.h"
 #include "dict.h"
 #include "dict_lmdb.h"
 #include "msg.h"
@@ -55,13 +56,13 @@
 
 typedef struct DICT_LMDB {
     DICT dict;
-    char *path;     /* PATH.db or PATH.lmdb */
-    char *label;    /* table name in duplicate-entry messages */
-    char *tmp_path; /* hash/btree build: the temporary file, else NULL */
-    bool writer;    /* opened for update */
-    bool bulk;      /* all changes in one transaction, committed at close */
-    bool truncate;  /* lmdb build: empty the table in that transaction */
-    bool failed;    /* a change of the bulk transaction failed */
+    char *path;       /* PATH.db or PATH.lmdb */
+    char *label;      /* table name in duplicate-entry messages */
+    ATOMIC_FILE *tmp; /* hash/btree build: the temporary file, else NULL */
+    bool writer;      /* opened for update */
+    bool bulk;        /* all changes in one transaction, committed at close */
+    bool truncate;    /* lmdb build: empty the table in that transaction */
+    bool failed;      /* a change of the bulk transaction failed */
     MDB_env *env;
     bool env_open; /* mdb_env_open() succeeded */
     MDB_dbi dbi;
@@ -81,93 +82,6 @@ typedef struct DICT_LMDB {
     VSTRING *key_buf;   /* sequence() result key */
     VSTRING *val_buf;   /* lookup() and sequence() result value */
 } DICT_LMDB;
-
-/*
- * Temporary files of builds in progress, and table files created by a
- * bulk update that is not committed yet, removed at exit() so that a
- * program ending in msg_fatal() leaves nothing behind. Each entry records
- * its process: a forked child that exits must not remove its parent's.
- */
-typedef struct DICT_LMDB_TMP {
-    char *path;
-    pid_t pid;
-    struct DICT_LMDB_TMP *next;
-} DICT_LMDB_TMP;
-
-static DICT_LMDB_TMP *dict_lmdb_tmp_list;
-
-/* At exit: remove the temporary files of builds that were not finished. */
-static void dict_lmdb_tmp_cleanup(void)
-{
-    DICT_LMDB_TMP *tp;
-
-    while ((tp = dict_lmdb_tmp_list) != NULL) {
-        dict_lmdb_tmp_list = tp->next;
-        if (tp->pid == getpid())
-            (void)unlink(tp->path);
-        myfree(tp->path);
-        myfree(tp);
-    }
-}
-
-/* Remember a temporary file for removal at exit. */
-static void dict_lmdb_tmp_add(const char *path)
-{
-    static bool registered;
-    DICT_LMDB_TMP *tp;
-
-    if (!registered) {
-        if (atexit(dict_lmdb_tmp_cleanup) != 0)
-            msg_fatal("atexit: %m");
-        registered = true;
-    }
-    tp = mymalloc(sizeof(*tp));
-    tp->path = mystrdup(path);
-    tp->pid = getpid();
-    tp->next = dict_lmdb_tmp_list;
-    dict_lmdb_tmp_list = tp;
-}
-
-/* Forget a temporary file (renamed or removed); unlink it if asked. */
-static void dict_lmdb_tmp_done(const char *path, bool remove)
-{
-    DICT_LMDB_TMP **tpp, *tp;
-
-    if (remove)
-        (void)unlink(path);
-    for (tpp = &dict_lmdb_tmp_list; (tp = *tpp) != NULL; tpp = &tp->next) {
-        if (strcmp(tp->path, path) == 0) {
-            *tpp = tp->next;
-            myfree(tp->path);
-            myfree(tp);
-            return;
-        }
-    }
-}
-
-/* The process umask (umask() can only be read by setting it). */
-static mode_t dict_lmdb_umask(void)
-{
-    mode_t mask = umask(022);
-
-    (void)umask(mask);
-    return mask;
-}
-
-/* fsync() the directory holding path, so that a rename survives a crash. */
-static void dict_lmdb_sync_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash == NULL ? mystrdup(".") : mystrndup(path, slash == path ? 1 : (size_t)(slash - path));
-    int fd;
-
-    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-        if (fsync(fd) < 0 && errno != EINVAL)
-            msg_warn("fsync directory %s: %m", dir);
-        (void)close(fd);
-    }
-    myfree(dir);
-}
 
 /* Round a map size up to a whole number of MiB. */
 static size_t dict_lmdb_round(size_t size)
@@ -382,7 +296,7 @@ static int dict_lmdb_bulk_change(DICT_LMDB *dl, int op, const MDB_val *key, cons
     if (rc == 0) {
         dict_lmdb_log(dl, op, key, val);
         /* Nobody sees a temporary file yet: commit big builds in pieces. */
-        if (dl->tmp_path != NULL && VSTRING_LEN(dl->log) > DICT_LMDB_LOG_MAX) {
+        if (dl->tmp != NULL && VSTRING_LEN(dl->log) > DICT_LMDB_LOG_MAX) {
             if ((rc = dict_lmdb_bulk_commit(dl)) == 0)
                 rc = dict_lmdb_write_begin(dl);
         }
@@ -682,12 +596,12 @@ static void dict_lmdb_release(DICT_LMDB *dl)
         mdb_env_close(dl->env);
     if (dl->own_fd)
         (void)close(dl->fd);
-    if (dl->tmp_path != NULL) {
-        dict_lmdb_tmp_done(dl->tmp_path, true);
-        myfree(dl->tmp_path);
+    if (dl->tmp != NULL)
+        dl->tmp = atomic_file_abandon(dl->tmp);
+    if (dl->new_file) {
+        (void)unlink(dl->path);
+        atomic_file_unguard(dl->path);
     }
-    if (dl->new_file)
-        dict_lmdb_tmp_done(dl->path, true);
     myfree(dl->path);
     myfree(dl->label);
     vstring_free(dl->seq_key);
@@ -698,13 +612,11 @@ static void dict_lmdb_release(DICT_LMDB *dl)
 }
 
 /* Put a finished temporary file in place: sync it, rename it, sync the directory. */
-static int dict_lmdb_install(DICT_LMDB *dl)
+static int dict_lmdb_install(DICT_LMDB *dl, VSTRING *why)
 {
-    if (fsync(dl->fd) < 0 || rename(dl->tmp_path, dl->path) < 0)
+    if (atomic_file_commit(dl->tmp, why) < 0)
         return -1;
-    dict_lmdb_tmp_done(dl->tmp_path, false);
-    dl->tmp_path = myfree(dl->tmp_path);
-    dict_lmdb_sync_dir(dl->path);
+    dl->tmp = NULL;
     return 0;
 }
 
@@ -712,6 +624,7 @@ static int dict_lmdb_install(DICT_LMDB *dl)
 static void dict_lmdb_close(DICT *dict)
 {
     DICT_LMDB *dl = (DICT_LMDB *)dict;
+    VSTRING *why;
     int rc;
 
     dict_lmdb_seq_end(dl);
@@ -721,11 +634,15 @@ static void dict_lmdb_close(DICT *dict)
     if (dl->wtxn != NULL && (rc = dict_lmdb_bulk_commit(dl)) != 0)
         msg_fatal("commit %s: %s", dl->path, mdb_strerror(rc));
     if (dl->new_file) {
-        dict_lmdb_tmp_done(dl->path, false);
+        atomic_file_unguard(dl->path);
         dl->new_file = false;
     }
-    if (dl->tmp_path != NULL && dict_lmdb_install(dl) < 0)
-        msg_fatal("install %s as %s: %m", dl->tmp_path, dl->path);
+    if (dl->tmp != NULL) {
+        why = vstring_alloc(100);
+        if (dict_lmdb_install(dl, why) < 0)
+            msg_fatal("%s", vstring_str(why));
+        vstring_free(why);
+    }
     dict_lmdb_release(dl);
 }
 
@@ -799,33 +716,28 @@ static int dict_lmdb_env_open(DICT_LMDB *dl, const char *path, unsigned flags, s
 /* Build a hash/btree table in a new temporary file beside the table. */
 static int dict_lmdb_open_temp(DICT_LMDB *dl, VSTRING *why)
 {
-    char *tmp = mymalloc(strlen(dl->path) + 8);
     int rc;
 
-    sprintf(tmp, "%s.XXXXXX", dl->path);
-    if ((dl->fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+    if ((dl->tmp = atomic_file_create(dl->path, 0644, NULL)) == NULL) {
         vstring_sprintf(why, "open database %s: %m", dl->path);
-        myfree(tmp);
         return -1;
     }
+    dl->fd = dl->tmp->fd;
     dl->own_fd = true;
-    dl->tmp_path = tmp;
-    dict_lmdb_tmp_add(tmp);
-    if (fchmod(dl->fd, 0644 & ~dict_lmdb_umask()) < 0 ||
-        (rc = dict_lmdb_lock(dl, MYFLOCK_OP_EXCLUSIVE)) != 0) {
-        vstring_sprintf(why, "open database %s: %m", tmp);
+    if ((rc = dict_lmdb_lock(dl, MYFLOCK_OP_EXCLUSIVE)) != 0) {
+        vstring_sprintf(why, "open database %s: %s", dl->tmp->tmp_path, strerror(rc));
         return -1;
     }
-    rc = dict_lmdb_env_open(dl, tmp, MDB_NOSYNC, DICT_LMDB_WRITE_MAP);
+    rc = dict_lmdb_env_open(dl, dl->tmp->tmp_path, MDB_NOSYNC, DICT_LMDB_WRITE_MAP);
     if (rc == 0 && dl->bulk)
         rc = dict_lmdb_write_begin(dl);
     if (rc != 0) {
-        vstring_sprintf(why, "open database %s: %s", tmp, mdb_strerror(rc));
+        vstring_sprintf(why, "open database %s: %s", dl->tmp->tmp_path, mdb_strerror(rc));
         return -1;
     }
     if (!dl->bulk) {
         /* Truncated at open: the empty table replaces the old one now. */
-        if (dict_lmdb_install(dl) < 0) {
+        if (dict_lmdb_install(dl, NULL) < 0) {
             vstring_sprintf(why, "open database %s: %m", dl->path);
             return -1;
         }
@@ -859,7 +771,7 @@ static int dict_lmdb_open_file(DICT_LMDB *dl, int open_flags, VSTRING *why)
             (open_flags & O_CREAT)) {
             if ((fd = open(dl->path, oflags | O_CREAT | O_EXCL, 0644)) >= 0 && dl->bulk) {
                 dl->new_file = true;
-                dict_lmdb_tmp_add(dl->path);
+                atomic_file_guard(dl->path);
             } else if (fd < 0 && errno == EEXIST && tries < DICT_LMDB_RETRIES) {
                 continue;
             }
@@ -1003,7 +915,7 @@ static DICT *dict_lmdb_open_type(const char *type, const char *name, const char 
     }
     vstring_free(why);
     /* Rebuilt hash/btree tables replace the file: readers must notice. */
-    if (dl->tmp_path == NULL && strcmp(type, DICT_TYPE_LMDB) != 0)
+    if (dl->tmp == NULL && strcmp(type, DICT_TYPE_LMDB) != 0)
         dict_file_watch(&dl->dict, dl->fd);
     return &dl->dict;
 }
