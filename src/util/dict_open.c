@@ -117,6 +117,19 @@ int dict_split_spec(const char *spec, VSTRING *type, VSTRING *name, VSTRING *why
     return 0;
 }
 
+/* End the program with reason, releasing what would otherwise leak. */
+static NORETURN dict_open_fatal(const char *reason, DICT *dict)
+{
+    static VSTRING *text;
+
+    if (text == NULL)
+        text = vstring_alloc(100);
+    vstring_strcpy(text, reason);
+    if (dict)
+        dict_close(dict);
+    msg_fatal("%s", vstring_str(text));
+}
+
 /* Open type:name; see dict.h for what happens when that fails. */
 DICT *dict_open3(const char *type, const char *name, int open_flags, int dict_flags)
 {
@@ -128,9 +141,8 @@ DICT *dict_open3(const char *type, const char *name, int open_flags, int dict_fl
                               "unsupported dictionary type: %s", type);
     else
         dict = open_fn(name, open_flags, dict_flags);
-    if (dict->flags & DICT_FLAG_SURROGATE) {
-        if (!dict_allow_surrogate)
-            msg_fatal("%s", dict_surrogate_reason(dict));
+    if ((dict->flags & DICT_FLAG_SURROGATE) && !dict_allow_surrogate) {
+        dict_open_fatal(dict_surrogate_reason(dict), dict);
     }
     dict->open_flags = open_flags;
     return dict;
@@ -145,10 +157,13 @@ DICT *dict_open(const char *spec, int open_flags, int dict_flags)
     DICT *dict;
 
     if (dict_split_spec(spec, type, name, why) < 0) {
-        if (!dict_allow_surrogate)
-            msg_fatal("%s", vstring_str(why));
-        dict = dict_surrogate(*vstring_str(type) ? vstring_str(type) : "unknown", spec,
-                              open_flags, dict_flags, "%s", vstring_str(why));
+        dict = dict_surrogate("unknown", spec, open_flags, dict_flags, "%s", vstring_str(why));
+        if (!dict_allow_surrogate) {
+            vstring_free(type);
+            vstring_free(name);
+            vstring_free(why);
+            dict_open_fatal(dict_surrogate_reason(dict), dict);
+        }
     } else {
         dict = dict_open3(vstring_str(type), vstring_str(name), open_flags, dict_flags);
     }
