@@ -583,6 +583,13 @@ def test_regexp_no_replacement_text_is_an_error(config_dir):
     assert (r.returncode, r.stdout) == (1, ""), r
 
 
+def test_static_empty_result_is_an_error(config_dir):
+    r = postmap(config_dir, "-q", "a", "static:{}")
+    assert "empty string result" in r.stderr, r
+    assert "should return NO RESULT in case of NOT FOUND" in r.stderr, r
+    assert (r.returncode, r.stdout) == (1, ""), r
+
+
 def test_pattern_query_stdin(config_dir):
     f = src(config_dir, "F", "/^a/ A\n/^b(.*)/ B$1\n")
     r = postmap(config_dir, "-q", "-", f"regexp:{f}", input="apple\nzz\nbanana\n")
@@ -728,7 +735,10 @@ def debian_postmap(cd, *args):
     """Debian's /usr/sbin/postmap with MAIL_CONFIG pointing at an empty main.cf."""
     etc = os.path.join(os.path.dirname(cd.path), "debian-etc")
     os.makedirs(etc, exist_ok=True)
-    open(os.path.join(etc, "main.cf"), "w").close()
+    main_cf = os.path.join(etc, "main.cf")
+    open(main_cf, "w").close()
+    # Postfix waits until a freshly written main.cf is a second old.
+    os.utime(main_cf, (time.time() - 120, time.time() - 120))
     env = postern._clean_env({"MAIL_CONFIG": etc})
     return postern.run_command([DEBIAN_POSTMAP, *args], env=env, cwd=cd.path)
 

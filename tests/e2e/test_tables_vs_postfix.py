@@ -357,7 +357,7 @@ def test_texthash(pair):
 
 INLINE_TABLES = [
     "inline:{a=1, b=2, { c = x y }}",
-    "inline:{ A=Upper, b = spaced , {key with space = v}}",
+    "inline:{ A=Upper, { b = spaced value } }",
     "inline:{a=1 b=2 c=3}",
     "inline:{ {a=1,2} }",
     "static:foo",
@@ -379,7 +379,8 @@ def test_inline_and_static(pair, table):
     diffs.check()
 
 
-@pytest.mark.parametrize("table", ["inline:{}", "inline:{a}", "inline:{a=1, b}", "inline:a=1"])
+@pytest.mark.parametrize("table", ["inline:{}", "inline:{a}", "inline:{a=1, b}", "inline:a=1",
+                                   "inline:{ a=1, b = spaced }", "inline:{ {key with space = v} }"])
 def test_inline_errors(pair, table):
     # One query each: Postfix pauses a second after every fatal error.
     diffs = Differences()
