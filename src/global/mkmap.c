@@ -138,7 +138,7 @@ static void mkmap_add_line(DICT *dict, char *line, const char *file, int lineno,
             return;
         key = vstring_str(key_buf);
         value = vstring_str(value_buf);
-    } else if (!dict_src_split(line, file, lineno, &key, &value)) {
+    } else if (!dict_src_split(line, file, lineno, DICT_SRC_FLAG_NONE, &key, &value)) {
         return;
     }
     if (dict_put(dict, key, value) == DICT_STAT_ERROR)
@@ -360,8 +360,8 @@ static void mkmap_message_line(MKMAP_MSG *mp, const char *line)
             return;
         /* A non-header line starts the body. */
     }
-    if (mkmap_boundary_line(mp, line))
-        return;
+    /* Boundary lines are body lines too, as body_checks sees them. */
+    (void) mkmap_boundary_line(mp, line);
     if ((mp->opts->message & MKMAP_MSG_BODY) && mkmap_query_key(mp->dicts, line, mp->opts))
         mp->found = true;
 }
@@ -561,8 +561,10 @@ int mkmap_main(int argc, char **argv, int syntax)
     }
     if (opts.message && (query == NULL || strcmp(query, "-") != 0))
         msg_fatal("specify -b -h or -m only with \"-q -\"");
-    if (opts.message == MKMAP_MSG_MIME)
-        opts.message |= MKMAP_MSG_HEADER | MKMAP_MSG_BODY;
+    if (opts.message == MKMAP_MSG_MIME) {
+        msg_warn("ignoring -m option without -b or -h");
+        opts.message = 0;
+    }
     if (optind >= argc)
         mkmap_usage(progname);
     mail_conf_read();

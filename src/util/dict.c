@@ -53,31 +53,33 @@ void dict_close(DICT *dict)
     dict->close(dict);
 }
 
-/* Refuse an operation the table type cannot do. */
-static int dict_refuse(DICT *dict, const char *what)
+/*
+ * Refuse an operation the table type cannot do. Asking for one is a
+ * configuration error that no retry fixes (postmap -s on a static: table,
+ * a cache configured on a read-only type), so the program ends, as Postfix.
+ */
+static NORETURN dict_refuse(DICT *dict, const char *what)
 {
-    msg_warn("table %s:%s: %s operation is not supported", dict->type, dict->name, what);
-    DICT_ERR_VAL_RETURN(dict, DICT_ERR_CONFIG, DICT_STAT_ERROR);
+    msg_fatal("table %s:%s: %s operation is not supported", dict->type, dict->name, what);
 }
 
 static const char *dict_default_lookup(DICT *dict, const char *key)
 {
     (void) key;
     dict_refuse(dict, "lookup");
-    return NULL;
 }
 
 static int dict_default_update(DICT *dict, const char *key, const char *value)
 {
     (void) key;
     (void) value;
-    return dict_refuse(dict, "update");
+    dict_refuse(dict, "update");
 }
 
 static int dict_default_delete(DICT *dict, const char *key)
 {
     (void) key;
-    return dict_refuse(dict, "delete");
+    dict_refuse(dict, "delete");
 }
 
 static int dict_default_sequence(DICT *dict, int func, const char **key, const char **value)
@@ -85,7 +87,7 @@ static int dict_default_sequence(DICT *dict, int func, const char **key, const c
     (void) func;
     (void) key;
     (void) value;
-    return dict_refuse(dict, "sequence");
+    dict_refuse(dict, "sequence");
 }
 
 static void dict_default_close(DICT *dict)

@@ -29,8 +29,8 @@
  *
  * Helpers for backends:
  *   dict_alloc(type, name, size)  zeroed structure, default methods that
- *                                 refuse the operation (DICT_STAT_ERROR with
- *                                 dict->error = DICT_ERR_CONFIG and a warning)
+ *                                 refuse the operation: "fatal: table
+ *                                 TYPE:NAME: OP operation is not supported"
  *   dict_free(dict)               release what dict_alloc() allocated
  *   dict_fold(dict, key)          the key folded to lower case when the
  *                                 table folds (DICT_FLAG_FOLD_FIX), else key

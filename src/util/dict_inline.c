@@ -28,6 +28,8 @@ static const char *dict_inline_pair(char *item, char **name, char **value)
     *value = trimblanks(eq + 1);
     if (**name == 0)
         return "missing attribute name";
+    if ((*name)[strcspn(*name, CHARS_SPACE)] != 0)
+        return "missing '=' after attribute name";
     return NULL;
 }
 

@@ -22,7 +22,8 @@ static char *dict_src_quote_end(char *cp)
 }
 
 /* Split one logical source line into key and value (see dict_src.h). */
-int dict_src_split(char *line, const char *file, int lineno, char **key, char **value)
+int dict_src_split(char *line, const char *file, int lineno, int flags, char **key,
+                   char **value)
 {
     char *cp = line + strspn(line, CHARS_SPACE);
     char *end;
@@ -40,7 +41,8 @@ int dict_src_split(char *line, const char *file, int lineno, char **key, char **
     *key = cp;
     cp = end + strspn(end, CHARS_SPACE);
     if (*cp == 0) {
-        msg_warn("%s, line %d: expected format: key whitespace value", file, lineno);
+        msg_warn("%s, line %d: expected format: key whitespace value%s", file, lineno,
+                 (flags & DICT_SRC_FLAG_IGNORING) ? " -- ignoring this line" : "");
         return 0;
     }
     *end = 0;

@@ -8,6 +8,7 @@
 #include "dict_ht.h"
 #include "dict_src.h"
 #include "dict_thash.h"
+#include "msg.h"
 #include "readlline.h"
 
 /* Read path into an in-memory table. */
@@ -25,11 +26,20 @@ DICT *dict_thash_open(const char *path, int open_flags, int dict_flags)
     if ((rl.fp = fopen(path, "re")) == NULL)
         return dict_surrogate("texthash", path, open_flags, dict_flags,
                               "open database %s: %m", path);
-    dict = dict_ht_open("texthash", path, dict_flags);
+    /* Duplicates are judged here, where the line number is known. */
+    dict = dict_ht_open("texthash", path, (dict_flags & ~DICT_FLAG_DUP_MASK) | DICT_FLAG_DUP_REPLACE);
     line = vstring_alloc(100);
-    while (readlline(line, &rl, &lineno) != NULL)
-        if (dict_src_split(vstring_str(line), path, lineno, &key, &value))
-            dict_put(dict, key, value);
+    while (readlline(line, &rl, &lineno) != NULL) {
+        if (!dict_src_split(vstring_str(line), path, lineno, DICT_SRC_FLAG_IGNORING, &key, &value))
+            continue;
+        if (dict_get(dict, key) != NULL && (dict_flags & DICT_FLAG_DUP_REPLACE) == 0) {
+            if ((dict_flags & DICT_FLAG_DUP_IGNORE) == 0)
+                msg_warn("%s, line %d: duplicate entry: \"%s\"", path, lineno, key);
+            continue;
+        }
+        dict_put(dict, key, value);
+    }
+    dict->flags = dict_flags | DICT_FLAG_FIXED;
     vstring_free(line);
     (void) fclose(rl.fp);
     return dict;

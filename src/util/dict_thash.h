@@ -2,8 +2,10 @@
  * dict_thash - the "texthash" table: a postmap source file read into
  * memory at open, with the same answers as hash: built from it.
  *
- * The file is parsed like postmap's input (dict_src.h), duplicates follow
- * the DICT_FLAG_DUP_* flags, and the table is never written back. There
+ * The file is parsed like postmap's input (dict_src.h); a duplicate key
+ * warns 'FILE, line N: duplicate entry: "KEY"' and keeps the first value
+ * (DICT_FLAG_DUP_IGNORE: silently; DICT_FLAG_DUP_REPLACE: the last wins).
+ * The table is never written back. There
  * is no change detection (as in Postfix): a new file needs a new process.
  * An unreadable file makes a surrogate "open database FILE: REASON".
  */
