@@ -28,15 +28,14 @@ static bool alias_src_has_percent(const TOK822_LIST *list, size_t count)
 }
 
 /* Parse "name: value, ..." into name and normalised value. */
-int alias_src_split(const char *line, const char *file, int lineno, VSTRING *name,
-                    VSTRING *value)
+int alias_src_split(const char *line, const char *file, int lineno, VSTRING *name, VSTRING *value)
 {
     TOK822_LIST *list = tok822_scan(line);
     size_t colon;
     int ok = 0;
 
     for (colon = 0; colon < list->count && list->tokens[colon].type != ':'; colon++)
-        /* void */ ;
+        /* void */;
     if (colon == 0 || colon >= list->count - 1) {
         msg_warn("%s, line %d: need name:value pair", file, lineno);
     } else if (alias_src_has(list->tokens, colon, '@') || alias_src_has_percent(list, colon)) {

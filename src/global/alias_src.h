@@ -17,7 +17,6 @@
 
 #include "vstring.h"
 
-extern int alias_src_split(const char *line, const char *file, int lineno, VSTRING *name,
-                           VSTRING *value);
+extern int alias_src_split(const char *line, const char *file, int lineno, VSTRING *name, VSTRING *value);
 
 #endif

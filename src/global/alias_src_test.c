@@ -25,7 +25,7 @@ static void test_lines(void **state UNUSED)
 {
     static const struct {
         const char *line;
-        const char *want;               /* "name|value", or "" when skipped */
+        const char *want; /* "name|value", or "" when skipped */
         const char *warning;
     } cases[] = {
         {"Kyle.Dent: kdent,kdent@oreilly.com", "Kyle.Dent|kdent, kdent@oreilly.com", ""},

@@ -92,10 +92,10 @@ static const char *mkmap_find(DICT **dicts, const char *key)
     for (DICT **dp = dicts; *dp; dp++) {
         if ((value = dict_get(*dp, key)) != NULL) {
             if (*value == 0) {
-                msg_warn("table %s:%s: key %s: empty string result is not allowed",
-                         (*dp)->type, (*dp)->name, key);
-                msg_warn("table %s:%s should return NO RESULT in case of NOT FOUND",
-                         (*dp)->type, (*dp)->name);
+                msg_warn("table %s:%s: key %s: empty string result is not allowed", (*dp)->type, (*dp)->name,
+                         key);
+                msg_warn("table %s:%s should return NO RESULT in case of NOT FOUND", (*dp)->type,
+                         (*dp)->name);
                 mkmap_fail(*dp, "query");
             }
             return value;
@@ -121,14 +121,14 @@ static void mkmap_set_owner(const struct stat *st, const MKMAP_OPTS *opts)
     if (geteuid() != 0 || opts->keep_root || st->st_uid == 0)
         return;
     if (setgid(st->st_gid) < 0 || setgroups(0, NULL) < 0)
-        msg_fatal("set group ID %ld: %m", (long) st->st_gid);
+        msg_fatal("set group ID %ld: %m", (long)st->st_gid);
     if (setuid(st->st_uid) < 0)
-        msg_fatal("set user ID %ld: %m", (long) st->st_uid);
+        msg_fatal("set user ID %ld: %m", (long)st->st_uid);
 }
 
 /* Add one logical source line to the table. */
-static void mkmap_add_line(DICT *dict, char *line, const char *file, int lineno,
-                           const MKMAP_OPTS *opts, VSTRING *key_buf, VSTRING *value_buf)
+static void mkmap_add_line(DICT *dict, char *line, const char *file, int lineno, const MKMAP_OPTS *opts,
+                           VSTRING *key_buf, VSTRING *value_buf)
 {
     char *key;
     char *value;
@@ -178,8 +178,8 @@ void mkmap_build(const char *arg, const MKMAP_OPTS *opts, bool incremental)
     rl.lineno = 0;
     if ((dict_flags & (DICT_FLAG_TRY0NULL | DICT_FLAG_TRY1NULL)) == 0)
         dict_flags |= DICT_FLAG_TRY1NULL;
-    dict = dict_open3(vstring_str(type), vstring_str(name),
-                      O_RDWR | O_CREAT | (incremental ? 0 : O_TRUNC), dict_flags);
+    dict = dict_open3(vstring_str(type), vstring_str(name), O_RDWR | O_CREAT | (incremental ? 0 : O_TRUNC),
+                      dict_flags);
     while (readlline(line, &rl, &lineno) != NULL)
         mkmap_add_line(dict, vstring_str(line), rl.name, lineno, opts, key_buf, value_buf);
     if (ferror(rl.fp))
@@ -193,7 +193,7 @@ void mkmap_build(const char *arg, const MKMAP_OPTS *opts, bool incremental)
     }
     dict_close(dict);
     if (!incremental)
-        (void) fclose(rl.fp);
+        (void)fclose(rl.fp);
     vstring_free(type);
     vstring_free(name);
     vstring_free(line);
@@ -232,11 +232,11 @@ static bool mkmap_query_key(DICT **dicts, const char *key, const MKMAP_OPTS *opt
 typedef struct MKMAP_MSG {
     DICT **dicts;
     const MKMAP_OPTS *opts;
-    VSTRING *header;                    /* header being collected */
-    bool in_header;                     /* reading a header block */
-    bool nested_message;                /* after this header block, another one */
-    VSTRING *content_type;              /* of the current header block */
-    ARGV *boundaries;                   /* open multipart boundaries, innermost last */
+    VSTRING *header;       /* header being collected */
+    bool in_header;        /* reading a header block */
+    bool nested_message;   /* after this header block, another one */
+    VSTRING *content_type; /* of the current header block */
+    ARGV *boundaries;      /* open multipart boundaries, innermost last */
     bool found;
 } MKMAP_MSG;
 
@@ -246,7 +246,7 @@ static bool mkmap_is_header(const char *line)
     const char *cp;
 
     for (cp = line; *cp > ' ' && *cp < 127 && *cp != ':'; cp++)
-        /* void */ ;
+        /* void */;
     return cp > line && *cp == ':';
 }
 
@@ -276,7 +276,7 @@ static bool mkmap_boundary(const char *content_type, VSTRING *buf)
         } else {
             end = cp + strcspn(cp, "; \t\r\n");
         }
-        vstring_strncpy(buf, cp, (size_t) (end - cp));
+        vstring_strncpy(buf, cp, (size_t)(end - cp));
         return VSTRING_LEN(buf) > 0;
     }
     return false;
@@ -298,8 +298,8 @@ static void mkmap_header_end(MKMAP_MSG *mp)
         if (mkmap_boundary(ctype, boundary))
             argv_add(mp->boundaries, vstring_str(boundary));
         vstring_free(boundary);
-    } else if (strncasecmp(ctype, "message/rfc822", 14) == 0
-               || strncasecmp(ctype, "message/global", 14) == 0) {
+    } else if (strncasecmp(ctype, "message/rfc822", 14) == 0 ||
+               strncasecmp(ctype, "message/global", 14) == 0) {
         mp->in_header = true;
         mp->nested_message = true;
     }
@@ -313,8 +313,8 @@ static void mkmap_flush_header(MKMAP_MSG *mp)
         return;
     if (mp->opts->message & MKMAP_MSG_MIME)
         mkmap_note_header(mp, vstring_str(mp->header));
-    if ((mp->opts->message & MKMAP_MSG_HEADER)
-        && mkmap_query_key(mp->dicts, vstring_str(mp->header), mp->opts))
+    if ((mp->opts->message & MKMAP_MSG_HEADER) &&
+        mkmap_query_key(mp->dicts, vstring_str(mp->header), mp->opts))
         mp->found = true;
     vstring_reset(mp->header);
 }
@@ -361,7 +361,7 @@ static void mkmap_message_line(MKMAP_MSG *mp, const char *line)
         /* A non-header line starts the body. */
     }
     /* Boundary lines are body lines too, as body_checks sees them. */
-    (void) mkmap_boundary_line(mp, line);
+    (void)mkmap_boundary_line(mp, line);
     if ((mp->opts->message & MKMAP_MSG_BODY) && mkmap_query_key(mp->dicts, line, mp->opts))
         mp->found = true;
 }
@@ -572,7 +572,7 @@ int mkmap_main(int argc, char **argv, int syntax)
     maillog_client_init(progname, MAILLOG_CLIENT_FLAG_NONE);
     msg_stderr_init(progname); /* "postmap: ..." on stderr, as Postfix */
 
-    args = argv_alloc((size_t) (argc - optind));
+    args = argv_alloc((size_t)(argc - optind));
     for (int i = optind; i < argc; i++)
         argv_add(args, argv[i]);
     if (query && strcmp(query, "-") == 0)

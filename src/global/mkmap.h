@@ -40,16 +40,16 @@
 #define MKMAP_POSTMAP 0
 #define MKMAP_ALIASES 1
 
-#define MKMAP_MSG_HEADER (1 << 0)       /* -h: header lines are keys */
-#define MKMAP_MSG_BODY   (1 << 1)       /* -b: body lines are keys */
-#define MKMAP_MSG_MIME   (1 << 2)       /* -m: parse MIME structure */
+#define MKMAP_MSG_HEADER (1 << 0) /* -h: header lines are keys */
+#define MKMAP_MSG_BODY   (1 << 1) /* -b: body lines are keys */
+#define MKMAP_MSG_MIME   (1 << 2) /* -m: parse MIME structure */
 
 typedef struct MKMAP_OPTS {
-    int syntax;                         /* MKMAP_POSTMAP or MKMAP_ALIASES */
-    int dict_flags;                     /* DICT_FLAG_DUP_*, FOLD_FIX, TRY*NULL */
-    int message;                        /* MKMAP_MSG_* for -q - */
-    bool inherit_mode;                  /* new files copy the source's read bits (not -p) */
-    bool keep_root;                     /* -o: root does not become the source's owner */
+    int syntax;        /* MKMAP_POSTMAP or MKMAP_ALIASES */
+    int dict_flags;    /* DICT_FLAG_DUP_*, FOLD_FIX, TRY*NULL */
+    int message;       /* MKMAP_MSG_* for -q - */
+    bool inherit_mode; /* new files copy the source's read bits (not -p) */
+    bool keep_root;    /* -o: root does not become the source's owner */
 } MKMAP_OPTS;
 
 extern void mkmap_opts_init(MKMAP_OPTS *opts, int syntax);

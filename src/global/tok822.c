@@ -66,7 +66,7 @@ TOK822_LIST *tok822_scan(const char *str)
 
     memset(list, 0, sizeof(*list));
     while (*cp) {
-        unsigned char ch = (unsigned char) *cp;
+        unsigned char ch = (unsigned char)*cp;
 
         if (isspace(ch)) {
             cp++;
@@ -84,7 +84,7 @@ TOK822_LIST *tok822_scan(const char *str)
             cp++;
         } else {
             text = tok822_add(list, TOK822_ATOM);
-            while (*cp && !isspace((unsigned char) *cp)) {
+            while (*cp && !isspace((unsigned char)*cp)) {
                 if (*cp == '\\') {
                     if (*++cp == 0)
                         break;
@@ -112,8 +112,7 @@ TOK822_LIST *tok822_free(TOK822_LIST *list)
 /* Whether a token is a word (takes a space before the next word). */
 static bool tok822_is_word(int type)
 {
-    return type == TOK822_ATOM || type == TOK822_QSTRING || type == TOK822_COMMENT
-           || type == TOK822_DLITERAL;
+    return type == TOK822_ATOM || type == TOK822_QSTRING || type == TOK822_COMMENT || type == TOK822_DLITERAL;
 }
 
 /* Append an atom, quoting it when it holds specials or blanks. */
@@ -140,8 +139,7 @@ VSTRING *tok822_externalize(VSTRING *out, const TOK822 *tokens, size_t count)
     for (size_t i = 0; i < count; i++) {
         const TOK822 *tp = tokens + i;
 
-        if (i > 0 && tok822_is_word(tokens[i - 1].type)
-            && (tok822_is_word(tp->type) || tp->type == '<'))
+        if (i > 0 && tok822_is_word(tokens[i - 1].type) && (tok822_is_word(tp->type) || tp->type == '<'))
             vstring_addch(out, ' ');
         switch (tp->type) {
         case TOK822_ATOM:

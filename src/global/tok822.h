@@ -20,14 +20,14 @@
 
 #include "vstring.h"
 
-#define TOK822_ATOM    'A'
-#define TOK822_QSTRING 'Q'              /* text without the quotes */
-#define TOK822_COMMENT 'C'              /* text with the parentheses */
-#define TOK822_DLITERAL 'D'             /* text with the brackets */
+#define TOK822_ATOM     'A'
+#define TOK822_QSTRING  'Q' /* text without the quotes */
+#define TOK822_COMMENT  'C' /* text with the parentheses */
+#define TOK822_DLITERAL 'D' /* text with the brackets */
 
 typedef struct TOK822 {
-    int type;                           /* TOK822_* or the special character */
-    VSTRING *text;                      /* for words; NULL for specials */
+    int type;      /* TOK822_* or the special character */
+    VSTRING *text; /* for words; NULL for specials */
 } TOK822;
 
 typedef struct TOK822_LIST {

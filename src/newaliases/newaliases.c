@@ -42,7 +42,7 @@ static bool newaliases_build(const char *table)
         exit(0);
     }
     while (waitpid(pid, &status, 0) < 0)
-        /* EINTR */ ;
+        /* EINTR */;
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 

@@ -63,9 +63,9 @@ static void pc_show_locks(void)
 int main(int argc, char **argv)
 {
     const char *dir = NULL;
-    int edit_mode = -1;                 /* -e, -X, -# */
-    int master_what = 0;                /* -M, -F, -P */
-    int list_what = 0;                  /* -m, -l */
+    int edit_mode = -1;  /* -e, -X, -# */
+    int master_what = 0; /* -M, -F, -P */
+    int list_what = 0;   /* -m, -l */
     ARGV *overrides = argv_alloc(2);
     int ch;
 

@@ -37,7 +37,7 @@ int dict_put(DICT *dict, const char *key, const char *value)
 int dict_del(DICT *dict, const char *key)
 {
     dict->error = DICT_ERR_NONE;
-    return dict->delete(dict, key);
+    return dict->delete (dict, key);
 }
 
 /* Step through the table's entries. */
@@ -65,28 +65,28 @@ static NORETURN dict_refuse(DICT *dict, const char *what)
 
 static const char *dict_default_lookup(DICT *dict, const char *key)
 {
-    (void) key;
+    (void)key;
     dict_refuse(dict, "lookup");
 }
 
 static int dict_default_update(DICT *dict, const char *key, const char *value)
 {
-    (void) key;
-    (void) value;
+    (void)key;
+    (void)value;
     dict_refuse(dict, "update");
 }
 
 static int dict_default_delete(DICT *dict, const char *key)
 {
-    (void) key;
+    (void)key;
     dict_refuse(dict, "delete");
 }
 
 static int dict_default_sequence(DICT *dict, int func, const char **key, const char **value)
 {
-    (void) func;
-    (void) key;
-    (void) value;
+    (void)func;
+    (void)key;
+    (void)value;
     dict_refuse(dict, "sequence");
 }
 
@@ -119,7 +119,7 @@ DICT *dict_alloc(const char *type, const char *name, size_t size)
 void dict_free(DICT *dict)
 {
     if (dict->stat_fd >= 0)
-        (void) close(dict->stat_fd);
+        (void)close(dict->stat_fd);
     if (dict->fold_buf)
         vstring_free(dict->fold_buf);
     myfree(dict->type);
@@ -144,14 +144,14 @@ void dict_file_watch(DICT *dict, int fd)
     struct stat st;
 
     if (dict->stat_fd >= 0)
-        (void) close(dict->stat_fd);
+        (void)close(dict->stat_fd);
     dict->stat_fd = -1;
     if (fstat(fd, &st) < 0)
         return;
     if ((dict->stat_fd = dup(fd)) < 0)
         return;
     dict->mtime = st.st_mtim;
-    (void) fcntl(dict->stat_fd, F_SETFD, FD_CLOEXEC);
+    (void)fcntl(dict->stat_fd, F_SETFD, FD_CLOEXEC);
 }
 
 /* Whether the watched file was modified or replaced since it was opened. */
@@ -165,8 +165,8 @@ bool dict_changed(const DICT *dict)
         return false;
     if (fstat(dict->stat_fd, &st) < 0)
         return false;
-    return st.st_nlink == 0 || st.st_mtim.tv_sec != dict->mtime.tv_sec
-           || st.st_mtim.tv_nsec != dict->mtime.tv_nsec;
+    return st.st_nlink == 0 || st.st_mtim.tv_sec != dict->mtime.tv_sec ||
+           st.st_mtim.tv_nsec != dict->mtime.tv_nsec;
 }
 
 /*
@@ -180,16 +180,16 @@ typedef struct DICT_SURROGATE {
 
 static const char *dict_surrogate_lookup(DICT *dict, const char *key)
 {
-    DICT_SURROGATE *dp = (DICT_SURROGATE *) dict;
+    DICT_SURROGATE *dp = (DICT_SURROGATE *)dict;
 
-    (void) key;
+    (void)key;
     msg_warn("%s:%s is unavailable. %s", dict->type, dict->name, dp->reason);
     DICT_ERR_VAL_RETURN(dict, DICT_ERR_RETRY, NULL);
 }
 
 static int dict_surrogate_update(DICT *dict, const char *key, const char *value)
 {
-    (void) value;
+    (void)value;
     return dict_surrogate_lookup(dict, key), DICT_STAT_ERROR;
 }
 
@@ -200,23 +200,22 @@ static int dict_surrogate_delete(DICT *dict, const char *key)
 
 static int dict_surrogate_sequence(DICT *dict, int func, const char **key, const char **value)
 {
-    (void) func;
-    (void) key;
-    (void) value;
+    (void)func;
+    (void)key;
+    (void)value;
     return dict_surrogate_lookup(dict, ""), DICT_STAT_ERROR;
 }
 
 static void dict_surrogate_close(DICT *dict)
 {
-    DICT_SURROGATE *dp = (DICT_SURROGATE *) dict;
+    DICT_SURROGATE *dp = (DICT_SURROGATE *)dict;
 
     myfree(dp->reason);
     dict_free(dict);
 }
 
 /* A stand-in for type:name that could not be opened, for the reason given. */
-DICT *dict_surrogate(const char *type, const char *name, int open_flags, int dict_flags,
-                     const char *fmt, ...)
+DICT *dict_surrogate(const char *type, const char *name, int open_flags, int dict_flags, const char *fmt, ...)
 {
     DICT_SURROGATE *dp;
     VSTRING *reason = vstring_alloc(100);
@@ -228,7 +227,7 @@ DICT *dict_surrogate(const char *type, const char *name, int open_flags, int dic
     vstring_vsprintf(reason, fmt, ap);
     va_end(ap);
 
-    dp = (DICT_SURROGATE *) dict_alloc(type, name, sizeof(*dp));
+    dp = (DICT_SURROGATE *)dict_alloc(type, name, sizeof(*dp));
     dp->dict.lookup = dict_surrogate_lookup;
     dp->dict.update = dict_surrogate_update;
     dp->dict.delete = dict_surrogate_delete;
@@ -245,7 +244,7 @@ DICT *dict_surrogate(const char *type, const char *name, int open_flags, int dic
 /* The reason a surrogate was made (for dict_open()'s fatal message). */
 const char *dict_surrogate_reason(const DICT *dict)
 {
-    return (dict->flags & DICT_FLAG_SURROGATE) ? ((const DICT_SURROGATE *) dict)->reason : NULL;
+    return (dict->flags & DICT_FLAG_SURROGATE) ? ((const DICT_SURROGATE *)dict)->reason : NULL;
 }
 
 /* NULL if the open is read-only, else a surrogate refusing the write. */
@@ -253,6 +252,6 @@ DICT *dict_require_rdonly(const char *type, const char *name, int open_flags, in
 {
     if ((open_flags & O_ACCMODE) == O_RDONLY)
         return NULL;
-    return dict_surrogate(type, name, open_flags, dict_flags,
-                          "%s:%s map requires O_RDONLY access mode", type, name);
+    return dict_surrogate(type, name, open_flags, dict_flags, "%s:%s map requires O_RDONLY access mode", type,
+                          name);
 }

@@ -62,14 +62,14 @@
 #include "vstring.h"
 
 /* dict->error after an operation. */
-#define DICT_ERR_NONE   0               /* success, or "not found" */
-#define DICT_ERR_RETRY  (-1)            /* temporary failure: try later */
-#define DICT_ERR_CONFIG (-2)            /* configuration error */
+#define DICT_ERR_NONE   0    /* success, or "not found" */
+#define DICT_ERR_RETRY  (-1) /* temporary failure: try later */
+#define DICT_ERR_CONFIG (-2) /* configuration error */
 
 /* Result of dict_put(), dict_del(), dict_seq(). */
-#define DICT_STAT_FAIL    1             /* not found / duplicate kept */
+#define DICT_STAT_FAIL    1 /* not found / duplicate kept */
 #define DICT_STAT_SUCCESS 0
-#define DICT_STAT_ERROR   (-1)          /* see dict->error */
+#define DICT_STAT_ERROR   (-1) /* see dict->error */
 
 #define DICT_SEQ_FUN_FIRST 0
 #define DICT_SEQ_FUN_NEXT  1
@@ -79,49 +79,49 @@
  * BULK_UPDATE flags are requests from the caller; FIXED, PATTERN,
  * SURROGATE and MULTI_WRITER describe the table and are set by backends.
  */
-#define DICT_FLAG_NONE        0
-#define DICT_FLAG_DUP_WARN    (1 << 0)  /* warn about duplicate keys, keep first */
-#define DICT_FLAG_DUP_IGNORE  (1 << 1)  /* keep the first duplicate silently */
-#define DICT_FLAG_DUP_REPLACE (1 << 2)  /* the last duplicate wins silently */
-#define DICT_FLAG_TRY0NULL    (1 << 3)  /* keys/values stored without NUL */
-#define DICT_FLAG_TRY1NULL    (1 << 4)  /* keys/values stored with NUL */
-#define DICT_FLAG_FIXED       (1 << 5)  /* exact-key table */
-#define DICT_FLAG_PATTERN     (1 << 6)  /* rule table: whole query only */
-#define DICT_FLAG_LOCK        (1 << 7)  /* lock the file around each access */
-#define DICT_FLAG_FOLD_FIX    (1 << 8)  /* fold exact keys to lower case */
-#define DICT_FLAG_NO_REGSUB   (1 << 9)  /* no $n substitution (alias_maps) */
-#define DICT_FLAG_BULK_UPDATE (1 << 10) /* building: one transaction, commit at close */
-#define DICT_FLAG_SURROGATE   (1 << 11) /* stand-in for an unopenable table */
-#define DICT_FLAG_NO_PROXY    (1 << 12) /* proxy: opens the table directly */
+#define DICT_FLAG_NONE         0
+#define DICT_FLAG_DUP_WARN     (1 << 0)  /* warn about duplicate keys, keep first */
+#define DICT_FLAG_DUP_IGNORE   (1 << 1)  /* keep the first duplicate silently */
+#define DICT_FLAG_DUP_REPLACE  (1 << 2)  /* the last duplicate wins silently */
+#define DICT_FLAG_TRY0NULL     (1 << 3)  /* keys/values stored without NUL */
+#define DICT_FLAG_TRY1NULL     (1 << 4)  /* keys/values stored with NUL */
+#define DICT_FLAG_FIXED        (1 << 5)  /* exact-key table */
+#define DICT_FLAG_PATTERN      (1 << 6)  /* rule table: whole query only */
+#define DICT_FLAG_LOCK         (1 << 7)  /* lock the file around each access */
+#define DICT_FLAG_FOLD_FIX     (1 << 8)  /* fold exact keys to lower case */
+#define DICT_FLAG_NO_REGSUB    (1 << 9)  /* no $n substitution (alias_maps) */
+#define DICT_FLAG_BULK_UPDATE  (1 << 10) /* building: one transaction, commit at close */
+#define DICT_FLAG_SURROGATE    (1 << 11) /* stand-in for an unopenable table */
+#define DICT_FLAG_NO_PROXY     (1 << 12) /* proxy: opens the table directly */
 #define DICT_FLAG_MULTI_WRITER (1 << 13) /* safe for concurrent writers */
-#define DICT_FLAG_DUP_MASK (DICT_FLAG_DUP_WARN | DICT_FLAG_DUP_IGNORE | DICT_FLAG_DUP_REPLACE)
+#define DICT_FLAG_DUP_MASK     (DICT_FLAG_DUP_WARN | DICT_FLAG_DUP_IGNORE | DICT_FLAG_DUP_REPLACE)
 
 /* Defaults for programs that query (daemons, postmap -q). */
-#define DICT_FLAG_DEFAULT \
+#define DICT_FLAG_DEFAULT                                                                                    \
     (DICT_FLAG_DUP_WARN | DICT_FLAG_TRY0NULL | DICT_FLAG_TRY1NULL | DICT_FLAG_FOLD_FIX | DICT_FLAG_LOCK)
 
 typedef struct DICT {
-    char *type;                         /* "hash" */
-    char *name;                         /* "/etc/postfix/virtual" */
-    int flags;                          /* DICT_FLAG_* */
-    int open_flags;                     /* O_RDONLY, O_RDWR | O_CREAT | O_TRUNC, ... */
+    char *type;     /* "hash" */
+    char *name;     /* "/etc/postfix/virtual" */
+    int flags;      /* DICT_FLAG_* */
+    int open_flags; /* O_RDONLY, O_RDWR | O_CREAT | O_TRUNC, ... */
     const char *(*lookup)(struct DICT *dict, const char *key);
     int (*update)(struct DICT *dict, const char *key, const char *value);
     int (*delete)(struct DICT *dict, const char *key);
     int (*sequence)(struct DICT *dict, int func, const char **key, const char **value);
     void (*close)(struct DICT *dict);
     bool (*changed)(const struct DICT *dict); /* optional: tables made of tables */
-    int error;                          /* DICT_ERR_* of the last operation */
-    int stat_fd;                        /* dict_changed(): watched file, or -1 */
-    struct timespec mtime;              /* its modification time at open */
-    VSTRING *fold_buf;                  /* dict_fold() result */
+    int error;                                /* DICT_ERR_* of the last operation */
+    int stat_fd;                              /* dict_changed(): watched file, or -1 */
+    struct timespec mtime;                    /* its modification time at open */
+    VSTRING *fold_buf;                        /* dict_fold() result */
 } DICT;
 
 /* Set dict->error and return val; for backends' one-line exits. */
-#define DICT_ERR_VAL_RETURN(dict, err, val) \
-    do { \
-        (dict)->error = (err); \
-        return (val); \
+#define DICT_ERR_VAL_RETURN(dict, err, val)                                                                  \
+    do {                                                                                                     \
+        (dict)->error = (err);                                                                               \
+        return (val);                                                                                        \
     } while (0)
 
 extern int dict_allow_surrogate;
@@ -140,8 +140,7 @@ extern void dict_free(DICT *dict);
 extern const char *dict_fold(DICT *dict, const char *key);
 extern DICT *dict_surrogate(const char *type, const char *name, int open_flags, int dict_flags,
                             const char *fmt, ...) PRINTFLIKE(5, 6);
-extern DICT *dict_require_rdonly(const char *type, const char *name, int open_flags,
-                                 int dict_flags);
+extern DICT *dict_require_rdonly(const char *type, const char *name, int open_flags, int dict_flags);
 extern const char *dict_surrogate_reason(const DICT *dict);
 extern void dict_file_watch(DICT *dict, int fd);
 

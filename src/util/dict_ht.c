@@ -11,7 +11,7 @@
 typedef struct DICT_HT {
     DICT dict;
     HTABLE *table;
-    HTABLE_INFO **seq_list;             /* snapshot for sequence() */
+    HTABLE_INFO **seq_list; /* snapshot for sequence() */
     HTABLE_INFO **seq_next;
 } DICT_HT;
 
@@ -23,12 +23,12 @@ static void dict_ht_free_value(void *value)
 
 static const char *dict_ht_lookup(DICT *dict, const char *key)
 {
-    return htable_find(((DICT_HT *) dict)->table, dict_fold(dict, key));
+    return htable_find(((DICT_HT *)dict)->table, dict_fold(dict, key));
 }
 
 static int dict_ht_update(DICT *dict, const char *key, const char *value)
 {
-    DICT_HT *dp = (DICT_HT *) dict;
+    DICT_HT *dp = (DICT_HT *)dict;
     HTABLE_INFO *ht;
 
     key = dict_fold(dict, key);
@@ -50,7 +50,7 @@ static int dict_ht_update(DICT *dict, const char *key, const char *value)
 
 static int dict_ht_delete(DICT *dict, const char *key)
 {
-    DICT_HT *dp = (DICT_HT *) dict;
+    DICT_HT *dp = (DICT_HT *)dict;
 
     key = dict_fold(dict, key);
     if (htable_locate(dp->table, key) == NULL)
@@ -61,7 +61,7 @@ static int dict_ht_delete(DICT *dict, const char *key)
 
 static int dict_ht_sequence(DICT *dict, int func, const char **key, const char **value)
 {
-    DICT_HT *dp = (DICT_HT *) dict;
+    DICT_HT *dp = (DICT_HT *)dict;
 
     if (func == DICT_SEQ_FUN_FIRST) {
         if (dp->seq_list)
@@ -81,7 +81,7 @@ static int dict_ht_sequence(DICT *dict, int func, const char **key, const char *
 
 static void dict_ht_close(DICT *dict)
 {
-    DICT_HT *dp = (DICT_HT *) dict;
+    DICT_HT *dp = (DICT_HT *)dict;
 
     htable_free(dp->table, dict_ht_free_value);
     if (dp->seq_list)
@@ -92,7 +92,7 @@ static void dict_ht_close(DICT *dict)
 /* An empty in-memory table called type:name. */
 DICT *dict_ht_open(const char *type, const char *name, int dict_flags)
 {
-    DICT_HT *dp = (DICT_HT *) dict_alloc(type, name, sizeof(DICT_HT));
+    DICT_HT *dp = (DICT_HT *)dict_alloc(type, name, sizeof(DICT_HT));
 
     dp->dict.lookup = dict_ht_lookup;
     dp->dict.update = dict_ht_update;

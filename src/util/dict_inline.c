@@ -61,8 +61,8 @@ DICT *dict_inline_open(const char *name, int open_flags, int dict_flags)
     myfree(copy);
     if (err != NULL) {
         dict_close(dict);
-        return dict_surrogate("inline", name, open_flags, dict_flags,
-                              "%s: \"inline:%s\"; " DICT_INLINE_NEED, err, name);
+        return dict_surrogate("inline", name, open_flags, dict_flags, "%s: \"inline:%s\"; " DICT_INLINE_NEED,
+                              err, name);
     }
     dict->flags = (dict_flags & ~DICT_FLAG_DUP_MASK) | DICT_FLAG_FIXED;
     return dict;

@@ -24,8 +24,8 @@ static const char *dict_nis_lookup(DICT *dict, const char *key)
 {
     static bool warned;
 
-    (void) dict;
-    (void) key;
+    (void)dict;
+    (void)key;
     if (!warned) {
         msg_warn("NIS domain name not set - NIS lookups disabled");
         warned = true;
@@ -41,8 +41,7 @@ DICT *dict_nis_open(const char *map, int open_flags, int dict_flags)
     if ((dict = dict_require_rdonly("nis", map, open_flags, dict_flags)) != NULL)
         return dict;
     if (dict_nis_domain_set())
-        return dict_surrogate("nis", map, open_flags, dict_flags,
-                              "NIS lookups are not supported by Postern");
+        return dict_surrogate("nis", map, open_flags, dict_flags, "NIS lookups are not supported by Postern");
     dict = dict_alloc("nis", map, sizeof(DICT));
     dict->lookup = dict_nis_lookup;
     dict->flags = dict_flags | DICT_FLAG_FIXED;

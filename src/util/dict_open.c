@@ -34,9 +34,7 @@ typedef struct DICT_BACKEND {
 /* The built-in types. Optional libraries add their rows when present. */
 static const DICT_BACKEND dict_backends[] = {
 #ifdef HAS_LMDB
-    {"btree", dict_btree_open},
-    {"hash", dict_hash_open},
-    {"lmdb", dict_lmdb_open},
+    {"btree", dict_btree_open},    {"hash", dict_hash_open},      {"lmdb", dict_lmdb_open},
 #endif
 #ifdef HAS_CDB
     {"cdb", dict_cdb_open},
@@ -44,18 +42,10 @@ static const DICT_BACKEND dict_backends[] = {
 #ifdef HAS_PCRE2
     {"pcre", dict_pcre_open},
 #endif
-    {"cidr", dict_cidr_open},
-    {"environ", dict_env_open},
-    {"fail", dict_fail_open},
-    {"inline", dict_inline_open},
-    {"nis", dict_nis_open},
-    {"pipemap", dict_pipe_open},
-    {"proxy", dict_proxy_open},
-    {"regexp", dict_regexp_open},
-    {"static", dict_static_open},
-    {"texthash", dict_thash_open},
-    {"unionmap", dict_union_open},
-    {"unix", dict_unix_open},
+    {"cidr", dict_cidr_open},      {"environ", dict_env_open},    {"fail", dict_fail_open},
+    {"inline", dict_inline_open},  {"nis", dict_nis_open},        {"pipemap", dict_pipe_open},
+    {"proxy", dict_proxy_open},    {"regexp", dict_regexp_open},  {"static", dict_static_open},
+    {"texthash", dict_thash_open}, {"unionmap", dict_union_open}, {"unix", dict_unix_open},
 };
 
 /* Types added at run time by higher layers; they override built-ins. */
@@ -67,7 +57,7 @@ void dict_open_register(const char *type, DICT_OPEN_FN open_fn)
     if (dict_extra_backends == NULL)
         dict_extra_backends = htable_create(8, 0);
     htable_delete(dict_extra_backends, type, NULL);
-    htable_enter(dict_extra_backends, type, (void *) open_fn);
+    htable_enter(dict_extra_backends, type, (void *)open_fn);
 }
 
 /* The open function of a type, or NULL when the type is not built in. */
@@ -76,7 +66,7 @@ DICT_OPEN_FN dict_open_lookup(const char *type)
     void *fn;
 
     if (dict_extra_backends && (fn = htable_find(dict_extra_backends, type)) != NULL)
-        return (DICT_OPEN_FN) fn;
+        return (DICT_OPEN_FN)fn;
     for (size_t i = 0; i < ARRAY_LEN(dict_backends); i++)
         if (strcmp(dict_backends[i].type, type) == 0)
             return dict_backends[i].open;
@@ -108,11 +98,10 @@ int dict_split_spec(const char *spec, VSTRING *type, VSTRING *name, VSTRING *why
     const char *colon = strchr(spec, ':');
 
     if (colon == NULL || colon == spec || colon[1] == 0) {
-        vstring_sprintf(why, "open dictionary: expecting \"type:name\" form instead of \"%s\"",
-                        spec);
+        vstring_sprintf(why, "open dictionary: expecting \"type:name\" form instead of \"%s\"", spec);
         return -1;
     }
-    vstring_strncpy(type, spec, (size_t) (colon - spec));
+    vstring_strncpy(type, spec, (size_t)(colon - spec));
     vstring_strcpy(name, colon + 1);
     return 0;
 }
@@ -137,8 +126,7 @@ DICT *dict_open3(const char *type, const char *name, int open_flags, int dict_fl
     DICT *dict;
 
     if (open_fn == NULL)
-        dict = dict_surrogate(type, name, open_flags, dict_flags,
-                              "unsupported dictionary type: %s", type);
+        dict = dict_surrogate(type, name, open_flags, dict_flags, "unsupported dictionary type: %s", type);
     else
         dict = open_fn(name, open_flags, dict_flags);
     if ((dict->flags & DICT_FLAG_SURROGATE) && !dict_allow_surrogate) {

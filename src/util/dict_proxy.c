@@ -13,7 +13,7 @@ typedef struct DICT_PROXY {
 
 static const char *dict_proxy_lookup(DICT *dict, const char *key)
 {
-    DICT *real = ((DICT_PROXY *) dict)->real;
+    DICT *real = ((DICT_PROXY *)dict)->real;
     const char *value = dict_get(real, key);
 
     dict->error = real->error;
@@ -22,7 +22,7 @@ static const char *dict_proxy_lookup(DICT *dict, const char *key)
 
 static int dict_proxy_sequence(DICT *dict, int func, const char **key, const char **value)
 {
-    DICT *real = ((DICT_PROXY *) dict)->real;
+    DICT *real = ((DICT_PROXY *)dict)->real;
     int status = dict_seq(real, func, key, value);
 
     dict->error = real->error;
@@ -31,12 +31,12 @@ static int dict_proxy_sequence(DICT *dict, int func, const char **key, const cha
 
 static bool dict_proxy_changed(const DICT *dict)
 {
-    return dict_changed(((const DICT_PROXY *) dict)->real);
+    return dict_changed(((const DICT_PROXY *)dict)->real);
 }
 
 static void dict_proxy_close(DICT *dict)
 {
-    dict_close(((DICT_PROXY *) dict)->real);
+    dict_close(((DICT_PROXY *)dict)->real);
     dict_free(dict);
 }
 
@@ -50,7 +50,7 @@ DICT *dict_proxy_open(const char *name, int open_flags, int dict_flags)
         return dict_surrogate("proxy", name, open_flags, dict_flags,
                               "can't create maps via the proxy service");
     real = dict_open(name, open_flags, dict_flags);
-    dp = (DICT_PROXY *) dict_alloc("proxy", name, sizeof(*dp));
+    dp = (DICT_PROXY *)dict_alloc("proxy", name, sizeof(*dp));
     dp->dict.lookup = dict_proxy_lookup;
     dp->dict.sequence = dict_proxy_sequence;
     dp->dict.close = dict_proxy_close;

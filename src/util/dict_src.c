@@ -22,16 +22,14 @@ static char *dict_src_quote_end(char *cp)
 }
 
 /* Split one logical source line into key and value (see dict_src.h). */
-int dict_src_split(char *line, const char *file, int lineno, int flags, char **key,
-                   char **value)
+int dict_src_split(char *line, const char *file, int lineno, int flags, char **key, char **value)
 {
     char *cp = line + strspn(line, CHARS_SPACE);
     char *end;
 
     if (*cp == '"') {
         if ((end = dict_src_quote_end(cp)) == NULL) {
-            msg_warn("%s, line %d: unbalanced '\"' in '%s' -- ignoring this line", file, lineno,
-                     cp);
+            msg_warn("%s, line %d: unbalanced '\"' in '%s' -- ignoring this line", file, lineno, cp);
             return 0;
         }
         end += strcspn(end, CHARS_SPACE);
@@ -48,7 +46,6 @@ int dict_src_split(char *line, const char *file, int lineno, int flags, char **k
     *end = 0;
     *value = trimblanks(cp);
     if (end > *key && end[-1] == ':')
-        msg_warn("%s, line %d: record is in \"key: value\" format; is this an alias file?", file,
-                 lineno);
+        msg_warn("%s, line %d: record is in \"key: value\" format; is this an alias file?", file, lineno);
     return 1;
 }

@@ -20,7 +20,6 @@
 #define DICT_SRC_FLAG_NONE     0
 #define DICT_SRC_FLAG_IGNORING (1 << 0) /* texthash: "... -- ignoring this line" */
 
-extern int dict_src_split(char *line, const char *file, int lineno, int flags, char **key,
-                          char **value);
+extern int dict_src_split(char *line, const char *file, int lineno, int flags, char **key, char **value);
 
 #endif

@@ -17,13 +17,13 @@ typedef struct DICT_STATIC {
 
 static const char *dict_static_lookup(DICT *dict, const char *key)
 {
-    (void) key;
-    return ((DICT_STATIC *) dict)->value;
+    (void)key;
+    return ((DICT_STATIC *)dict)->value;
 }
 
 static void dict_static_close(DICT *dict)
 {
-    myfree(((DICT_STATIC *) dict)->value);
+    myfree(((DICT_STATIC *)dict)->value);
     dict_free(dict);
 }
 
@@ -51,7 +51,7 @@ DICT *dict_static_open(const char *name, int open_flags, int dict_flags)
     } else {
         value = mystrdup(name);
     }
-    dp = (DICT_STATIC *) dict_alloc("static", name, sizeof(*dp));
+    dp = (DICT_STATIC *)dict_alloc("static", name, sizeof(*dp));
     dp->dict.lookup = dict_static_lookup;
     dp->dict.close = dict_static_close;
     dp->dict.flags = dict_flags | DICT_FLAG_FIXED;

@@ -99,8 +99,7 @@ static void test_lookups(void **state UNUSED)
         char *got = answer(cases[i].spec, cases[i].key);
 
         if (strcmp(got, cases[i].want) != 0)
-            fail_msg("%s key %s: got \"%s\", want \"%s\"", cases[i].spec, cases[i].key, got,
-                     cases[i].want);
+            fail_msg("%s key %s: got \"%s\", want \"%s\"", cases[i].spec, cases[i].key, got, cases[i].want);
         myfree(got);
     }
 }
@@ -118,12 +117,11 @@ static void test_surrogate(void **state UNUSED)
     assert_int_equal(dict->error, DICT_ERR_RETRY);
     assert_int_equal(dict_put(dict, "k", "v"), DICT_STAT_ERROR);
     dict_close(dict);
-    assert_string_equal(vstring_str(logged),
-                        "error: unsupported dictionary type: nosuchtype\n"
-                        "warning: nosuchtype:/x is unavailable. "
-                        "unsupported dictionary type: nosuchtype\n"
-                        "warning: nosuchtype:/x is unavailable. "
-                        "unsupported dictionary type: nosuchtype\n");
+    assert_string_equal(vstring_str(logged), "error: unsupported dictionary type: nosuchtype\n"
+                                             "warning: nosuchtype:/x is unavailable. "
+                                             "unsupported dictionary type: nosuchtype\n"
+                                             "warning: nosuchtype:/x is unavailable. "
+                                             "unsupported dictionary type: nosuchtype\n");
 
     vstring_reset(logged);
     dict = dict_open(":F", O_RDONLY, DICT_FLAG_DEFAULT);
@@ -135,8 +133,7 @@ static void test_surrogate(void **state UNUSED)
     assert_string_equal(dict_surrogate_reason(dict), "static:x map requires O_RDONLY access mode");
     dict_close(dict);
     dict = dict_open("inline:{a=b}", O_RDWR | O_CREAT, DICT_FLAG_DEFAULT);
-    assert_string_equal(dict_surrogate_reason(dict),
-                        "inline:{a=b} map requires O_RDONLY access mode");
+    assert_string_equal(dict_surrogate_reason(dict), "inline:{a=b} map requires O_RDONLY access mode");
     dict_close(dict);
     dict = dict_open("proxy:inline:{a=b}", O_RDWR | O_CREAT, DICT_FLAG_DEFAULT);
     assert_string_equal(dict_surrogate_reason(dict), "can't create maps via the proxy service");
@@ -174,8 +171,7 @@ static void test_refused_operations(void **state UNUSED)
         close(fds[0]);
         waitpid(pid, &status, 0);
         assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-        vstring_sprintf(logged, "t: fatal: table environ:x: %s operation is not supported\n",
-                        ops[i]);
+        vstring_sprintf(logged, "t: fatal: table environ:x: %s operation is not supported\n", ops[i]);
         assert_string_equal(buf, vstring_str(logged));
     }
 }
@@ -209,7 +205,7 @@ static void test_texthash(void **state UNUSED)
     int n;
 
     assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t) sizeof(text) - 1);
+    assert_int_equal(write(fd, text, sizeof(text) - 1), (ssize_t)sizeof(text) - 1);
     close(fd);
     vstring_sprintf(spec, "texthash:%s", path);
     vstring_reset(logged);
@@ -223,8 +219,9 @@ static void test_texthash(void **state UNUSED)
         n++;
     assert_int_equal(n, 3);
     dict_close(dict);
-    vstring_sprintf(spec, "%s, line 5: expected format: key whitespace value -- ignoring this line\n"
-                          "warning: %s, line 6: duplicate entry: \"key1\"\n",
+    vstring_sprintf(spec,
+                    "%s, line 5: expected format: key whitespace value -- ignoring this line\n"
+                    "warning: %s, line 6: duplicate entry: \"key1\"\n",
                     path, path);
     assert_string_equal(vstring_str(logged) + strlen("warning: "), vstring_str(spec));
     unlink(path);
@@ -241,7 +238,7 @@ static void test_source_lines(void **state UNUSED)
 {
     static const struct {
         const char *line;
-        const char *want;               /* "key|value" or "" when skipped */
+        const char *want; /* "key|value" or "" when skipped */
         const char *warning;
     } cases[] = {
         {"a 1", "a|1", ""},
@@ -275,7 +272,7 @@ static void test_source_lines(void **state UNUSED)
 static void test_mapnames(void **state UNUSED)
 {
     ARGV *names = dict_mapnames();
-    static const char *const basic[] = {"environ", "fail", "inline", "pipemap", "proxy",
+    static const char *const basic[] = {"environ", "fail",     "inline",   "pipemap", "proxy",
                                         "static",  "texthash", "unionmap", "unix"};
 
     for (size_t i = 1; i < names->argc; i++)

@@ -24,8 +24,7 @@ DICT *dict_thash_open(const char *path, int open_flags, int dict_flags)
     if ((dict = dict_require_rdonly("texthash", path, open_flags, dict_flags)) != NULL)
         return dict;
     if ((rl.fp = fopen(path, "re")) == NULL)
-        return dict_surrogate("texthash", path, open_flags, dict_flags,
-                              "open database %s: %m", path);
+        return dict_surrogate("texthash", path, open_flags, dict_flags, "open database %s: %m", path);
     /* Duplicates are judged here, where the line number is known. */
     dict = dict_ht_open("texthash", path, (dict_flags & ~DICT_FLAG_DUP_MASK) | DICT_FLAG_DUP_REPLACE);
     line = vstring_alloc(100);
@@ -41,6 +40,6 @@ DICT *dict_thash_open(const char *path, int open_flags, int dict_flags)
     }
     dict->flags = dict_flags | DICT_FLAG_FIXED;
     vstring_free(line);
-    (void) fclose(rl.fp);
+    (void)fclose(rl.fp);
     return dict;
 }

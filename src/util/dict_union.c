@@ -18,7 +18,7 @@ typedef struct DICT_UNION {
 
 static const char *dict_union_lookup(DICT *dict, const char *key)
 {
-    DICT_UNION *dp = (DICT_UNION *) dict;
+    DICT_UNION *dp = (DICT_UNION *)dict;
     const char *value;
     bool found = false;
 
@@ -38,7 +38,7 @@ static const char *dict_union_lookup(DICT *dict, const char *key)
 
 static const char *dict_pipe_lookup(DICT *dict, const char *key)
 {
-    DICT_UNION *dp = (DICT_UNION *) dict;
+    DICT_UNION *dp = (DICT_UNION *)dict;
     const char *value = key;
 
     for (size_t i = 0; i < dp->count; i++) {
@@ -52,7 +52,7 @@ static const char *dict_pipe_lookup(DICT *dict, const char *key)
 
 static bool dict_union_changed(const DICT *dict)
 {
-    const DICT_UNION *dp = (const DICT_UNION *) dict;
+    const DICT_UNION *dp = (const DICT_UNION *)dict;
 
     for (size_t i = 0; i < dp->count; i++)
         if (dict_changed(dp->tables[i]))
@@ -62,7 +62,7 @@ static bool dict_union_changed(const DICT *dict)
 
 static void dict_union_close(DICT *dict)
 {
-    DICT_UNION *dp = (DICT_UNION *) dict;
+    DICT_UNION *dp = (DICT_UNION *)dict;
 
     for (size_t i = 0; i < dp->count; i++)
         dict_close(dp->tables[i]);
@@ -72,8 +72,7 @@ static void dict_union_close(DICT *dict)
 }
 
 /* Open TYPE:{type:name, ...} with the given lookup method. */
-static DICT *dict_union_open_common(const char *type, const char *name, int open_flags,
-                                    int dict_flags,
+static DICT *dict_union_open_common(const char *type, const char *name, int open_flags, int dict_flags,
                                     const char *(*lookup)(DICT *, const char *))
 {
     DICT_UNION *dp;
@@ -89,15 +88,14 @@ static DICT *dict_union_open_common(const char *type, const char *name, int open
     if (*cp != '{' || extpar(&cp, "{}") != NULL || *cp == 0) {
         myfree(copy);
         return dict_surrogate(type, name, open_flags, dict_flags,
-                              "bad syntax: \"%s:%s\"; need \"%s:{type:name...}\"", type, name,
-                              type);
+                              "bad syntax: \"%s:%s\"; need \"%s:{type:name...}\"", type, name, type);
     }
     specs = argv_alloc(4);
     while ((item = mystrtokq(&cp, CHARS_COMMA_SP, "{}")) != NULL)
         argv_add(specs, item);
     myfree(copy);
 
-    dp = (DICT_UNION *) dict_alloc(type, name, sizeof(*dp));
+    dp = (DICT_UNION *)dict_alloc(type, name, sizeof(*dp));
     dp->dict.lookup = lookup;
     dp->dict.close = dict_union_close;
     dp->dict.changed = dict_union_changed;

@@ -27,29 +27,28 @@ static const char *dict_unix_error(DICT *dict, const char *key)
 
 static const char *dict_unix_passwd(DICT *dict, const char *key)
 {
-    DICT_UNIX *dp = (DICT_UNIX *) dict;
+    DICT_UNIX *dp = (DICT_UNIX *)dict;
     struct passwd *pw;
 
     key = dict_fold(dict, key);
     errno = 0;
     if ((pw = getpwnam(key)) == NULL)
         return dict_unix_error(dict, key);
-    vstring_sprintf(dp->result, "%s:%s:%ld:%ld:%s:%s:%s", pw->pw_name, pw->pw_passwd,
-                    (long) pw->pw_uid, (long) pw->pw_gid, pw->pw_gecos, pw->pw_dir,
-                    pw->pw_shell);
+    vstring_sprintf(dp->result, "%s:%s:%ld:%ld:%s:%s:%s", pw->pw_name, pw->pw_passwd, (long)pw->pw_uid,
+                    (long)pw->pw_gid, pw->pw_gecos, pw->pw_dir, pw->pw_shell);
     return vstring_str(dp->result);
 }
 
 static const char *dict_unix_group(DICT *dict, const char *key)
 {
-    DICT_UNIX *dp = (DICT_UNIX *) dict;
+    DICT_UNIX *dp = (DICT_UNIX *)dict;
     struct group *gr;
 
     key = dict_fold(dict, key);
     errno = 0;
     if ((gr = getgrnam(key)) == NULL)
         return dict_unix_error(dict, key);
-    vstring_sprintf(dp->result, "%s:%s:%ld:", gr->gr_name, gr->gr_passwd, (long) gr->gr_gid);
+    vstring_sprintf(dp->result, "%s:%s:%ld:", gr->gr_name, gr->gr_passwd, (long)gr->gr_gid);
     for (char **member = gr->gr_mem; *member; member++)
         vstring_sprintf_append(dp->result, "%s%s", member == gr->gr_mem ? "" : ",", *member);
     return vstring_str(dp->result);
@@ -57,7 +56,7 @@ static const char *dict_unix_group(DICT *dict, const char *key)
 
 static void dict_unix_close(DICT *dict)
 {
-    vstring_free(((DICT_UNIX *) dict)->result);
+    vstring_free(((DICT_UNIX *)dict)->result);
     dict_free(dict);
 }
 
@@ -78,7 +77,7 @@ DICT *dict_unix_open(const char *name, int open_flags, int dict_flags)
         return dict;
     for (size_t i = 0; i < ARRAY_LEN(maps); i++) {
         if (strcmp(maps[i].name, name) == 0) {
-            dp = (DICT_UNIX *) dict_alloc("unix", name, sizeof(*dp));
+            dp = (DICT_UNIX *)dict_alloc("unix", name, sizeof(*dp));
             dp->dict.lookup = maps[i].lookup;
             dp->dict.close = dict_unix_close;
             dp->dict.flags = dict_flags | DICT_FLAG_FIXED;
