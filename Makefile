@@ -108,14 +108,10 @@ UNIT_TESTS += $$($(1)_TESTS)
 OBJECTS    += $$(patsubst src/%.c,$(BUILD)/obj/%.o,$$(wildcard src/$(1)/*_test.c))
 endef
 
+# The two libraries first; then every other folder, each one program.
 include src/util/module.mk
 include src/global/module.mk
-include src/master/module.mk
-include src/postfix/module.mk
-include src/postconf/module.mk
-include src/postmap/module.mk
-include src/postalias/module.mk
-include src/newaliases/module.mk
+include $(filter-out src/util/module.mk src/global/module.mk,$(sort $(wildcard src/*/module.mk)))
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)

@@ -1,14 +1,49 @@
 /*
- * mail_queue - the queue directory layout.
+ * mail_queue - the queue directory: its subdirectories, queue IDs, and
+ * the paths and files of queued messages.
  *
  * mail_queue_dirs[] lists the subdirectories of queue_directory with the
  * mode each gets in rootless mode (postfix check creates the missing
  * ones). mail_queue_pid_path() is $queue_directory/pid/master.pid.
+ *
+ * Queue IDs (queue.md section 3): short IDs are the file's creation
+ * microseconds as 5 upper-case hex digits followed by its inode number in
+ * upper-case hex; long IDs (enable_long_queue_ids) are the seconds in
+ * base 52, the microseconds in 4 base-52 digits, "z", and the inode in
+ * base 51. mail_queue_id_make() builds one; mail_queue_id_ok() accepts
+ * only [A-Za-z0-9_]+ (tools print "warning: invalid mail queue id: X"
+ * themselves).
+ *
+ * Paths: queues named in hash_queue_names get hash_queue_depth levels of
+ * one-character subdirectories taken from the start of the ID
+ * (deferred/D/DBA3F1A9). mail_queue_dir() and mail_queue_path() return
+ * the directory and the file path of an ID in a queue (relative to
+ * queue_directory when RELATIVE is true, else absolute) in BUF.
+ *
+ * Files: mail_queue_enter(queue, mode, &tv, id) creates a new file in
+ * QUEUE, named after its ID (a temporary name first, renamed once the
+ * inode is known), with MODE (0600 while being written), and returns it
+ * open for reading and writing; TV receives the creation time and ID the
+ * queue ID. mail_queue_open() opens an existing file. mail_queue_rename()
+ * moves a message between queues (creating hashed subdirectories as
+ * needed), mail_queue_remove() deletes it. mail_queue_sync_dir() fsyncs
+ * the directory that holds QUEUE/ID's entry.
+ *
+ * A complete message file has the owner execute bit set
+ * (MAIL_QUEUE_STAT_READY); readers skip files without it.
+ *
+ * Errors: NULL or -1 with errno set; nothing is logged except by
+ * mail_queue_enter(), which logs and retries a name collision.
  */
 #ifndef MAIL_QUEUE_H
 #define MAIL_QUEUE_H
 
+#include <stdbool.h>
+#include <sys/time.h>
 #include <sys/types.h>
+
+#include "vstream.h"
+#include "vstring.h"
 
 typedef struct MAIL_QUEUE_DIR {
     const char *name;
@@ -17,6 +52,33 @@ typedef struct MAIL_QUEUE_DIR {
 
 extern const MAIL_QUEUE_DIR mail_queue_dirs[];
 
+#define MAIL_QUEUE_MAILDROP "maildrop"
+#define MAIL_QUEUE_INCOMING "incoming"
+#define MAIL_QUEUE_ACTIVE   "active"
+#define MAIL_QUEUE_DEFERRED "deferred"
+#define MAIL_QUEUE_HOLD     "hold"
+#define MAIL_QUEUE_CORRUPT  "corrupt"
+#define MAIL_QUEUE_SAVED    "saved"
+#define MAIL_QUEUE_BOUNCE   "bounce"
+#define MAIL_QUEUE_DEFER    "defer"
+#define MAIL_QUEUE_TRACE    "trace"
+#define MAIL_QUEUE_FLUSH    "flush"
+
+#define MAIL_QUEUE_STAT_READY (S_IRUSR | S_IWUSR | S_IXUSR)
+#define MAIL_QUEUE_STAT_WRITE (S_IRUSR | S_IWUSR)
+
+#define MAIL_QUEUE_ID_LEN_MAX 64
+
 extern char *mail_queue_pid_path(void);
+
+extern void mail_queue_id_make(VSTRING *buf, ino_t inode, const struct timeval *tv);
+extern bool mail_queue_id_ok(const char *id);
+extern const char *mail_queue_dir(VSTRING *buf, const char *queue, const char *id, bool relative);
+extern const char *mail_queue_path(VSTRING *buf, const char *queue, const char *id, bool relative);
+extern VSTREAM *mail_queue_enter(const char *queue, mode_t mode, struct timeval *tv, VSTRING *id);
+extern VSTREAM *mail_queue_open(const char *queue, const char *id, int flags, mode_t mode);
+extern int mail_queue_rename(const char *id, const char *old_queue, const char *new_queue);
+extern int mail_queue_remove(const char *queue, const char *id);
+extern int mail_queue_sync_dir(const char *queue, const char *id);
 
 #endif
