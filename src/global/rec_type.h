@@ -39,6 +39,17 @@
 #define REC_TYPE_XTRA  'X' /* start of the extracted segment */
 #define REC_TYPE_END   'E' /* end of the file (or of the client's stream) */
 
+/*
+ * The SIZE record is written first with placeholder values and rewritten
+ * in place when the file is complete, so its length never changes:
+ * REC_SIZE_FORMAT with message_size (header + body bytes as delivered),
+ * data_offset (file offset of the MESG record), rcpt_count (RCPT records
+ * written), qmgr_flags (reserved, 0) and xtra_offset (file offset of the
+ * XTRA record).
+ */
+#define REC_SIZE_FORMAT "%15lld %15lld %15d %15d %15lld"
+#define REC_SIZE_LEN    79
+
 /* Record types only seen on the client -> cleanup stream. */
 #define REC_TYPE_FLGS  'f' /* cleanup flags (decimal) */
 
