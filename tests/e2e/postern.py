@@ -18,6 +18,9 @@ Public interface (see each docstring):
     free_port(), port_listening()    loopback TCP ports
     read_maildir(), read_mbox()      delivered messages as bytes
     normalise(text)                  replace queue IDs, dates, PIDs by tokens
+    encode_record(), decode_records() queue-file records (docs/queue-file.md)
+    Instance.cleanup_submit()        one message straight to the cleanup service
+    Instance.postcat(), queue_ids()  read queued messages
     STOCK_MASTER_CF                  config.md 3.6, the installed master.cf
 
 Errors are reported by raising AssertionError (or MissingProgram, which is
@@ -741,8 +744,140 @@ class Instance(ConfigDir):
                                      f"{self._context()}")
             time.sleep(0.1)
 
+    def queue_ids(self, queue="incoming"):
+        """Queue IDs of the complete (mode 0700) files in QUEUE, sorted."""
+        ids = []
+        for dirpath, _, files in os.walk(os.path.join(self.queue_dir, queue)):
+            for name in files:
+                st = os.stat(os.path.join(dirpath, name))
+                if st.st_mode & 0o700 == 0o700:
+                    ids.append(name)
+        return sorted(ids)
+
+    def wait_queued(self, count, queue="incoming", timeout=15):
+        """Wait until QUEUE holds COUNT complete files; return their IDs."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ids = self.queue_ids(queue)
+            if len(ids) >= count:
+                return ids
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{queue}/ has {len(ids)} complete files, not {count}, "
+                                     f"after {timeout}s{self._context()}")
+            time.sleep(0.05)
+
+    def postcat(self, queue_id, *flags):
+        """`postcat -q QUEUE_ID` (plus FLAGS) output; raises on failure."""
+        return self.run("postcat", *flags, "-q", queue_id, check=True).stdout
+
+    def cleanup_submit(self, sender, recipients, content, flags=None, attrs=None,
+                       fullname=None, timeout=15):
+        """Send one message straight to private/cleanup, as smtpd or pickup
+        would (docs/queue-file.md, "The cleanup protocol").
+
+        CONTENT (str/bytes) is split into lines; ATTRS (dict) become named
+        attributes (default: rewrite_context=local). FLAGS defaults to the
+        flags of a normal external client. Returns a dict with queue_id,
+        status (int) and reason (str).
+        """
+        if flags is None:
+            flags = CLEANUP_FLAG_MASK_EXTERNAL
+        if attrs is None:
+            attrs = {"rewrite_context": "local"}
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        out = [encode_record("f", str(flags))]
+        if fullname is not None:
+            out.append(encode_record("F", fullname))
+        out.append(encode_record("S", sender))
+        out += [encode_record("A", f"{k}={v}") for k, v in attrs.items()]
+        out += [encode_record("R", r) for r in recipients]
+        out.append(encode_record("M", b""))
+        lines = content.split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+        out += [encode_record("N", line.rstrip(b"\r")) for line in lines]
+        out += [encode_record("X", b""), encode_record("E", b"")]
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(os.path.join(self.queue_dir, "private", "cleanup"))
+            reader = sock.makefile("rb")
+            hello = _read_attrs(reader)
+            sock.sendall(b"".join(out))
+            reply = _read_attrs(reader)
+        finally:
+            sock.close()
+        return {"queue_id": hello.get("queue_id"), "status": int(reply.get("status", "-1")),
+                "reason": reply.get("reason", "")}
+
     read_maildir = staticmethod(lambda path: read_maildir(path))
     read_mbox = staticmethod(lambda path: read_mbox(path))
+
+
+# cleanup_user.h request flags.
+CLEANUP_FLAG_BOUNCE = 1 << 0
+CLEANUP_FLAG_FILTER = 1 << 1
+CLEANUP_FLAG_BCC_OK = 1 << 4
+CLEANUP_FLAG_MAP_OK = 1 << 5
+CLEANUP_FLAG_EXTRACT = 1 << 6
+CLEANUP_FLAG_MASK_EXTERNAL = CLEANUP_FLAG_FILTER | CLEANUP_FLAG_BCC_OK | CLEANUP_FLAG_MAP_OK
+
+
+def encode_record(rtype, data):
+    """One queue-file record: type byte, base-128 length (low group first), data."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    n, length = len(data), bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        length.append(byte | (0x80 if n else 0))
+        if not n:
+            break
+    return rtype.encode() + bytes(length) + data
+
+
+def decode_records(data):
+    """[(type, bytes), ...] from record bytes; ValueError when malformed."""
+    records, pos = [], 0
+    while pos < len(data):
+        rtype, pos = chr(data[pos]), pos + 1
+        n = shift = 0
+        while True:
+            if pos >= len(data) or shift > 28:
+                raise ValueError(f"bad record length at offset {pos}")
+            byte, pos = data[pos], pos + 1
+            n |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        if pos + n > len(data):
+            raise ValueError(f"truncated record at offset {pos}")
+        records.append((rtype, data[pos:pos + n]))
+        pos += n
+    return records
+
+
+def _read_attrs(reader):
+    """One attr.h message: name NUL value NUL ... NUL; returns a dict."""
+    attrs = {}
+    while True:
+        name = _read_nul(reader)
+        if name == b"":
+            return attrs
+        attrs[name.decode()] = _read_nul(reader).decode("utf-8", "surrogateescape")
+
+
+def _read_nul(reader):
+    buf = bytearray()
+    while True:
+        ch = reader.read(1)
+        if not ch:
+            raise AssertionError("cleanup closed the connection mid-reply")
+        if ch == b"\0":
+            return bytes(buf)
+        buf += ch
 
 
 def read_maildir(path):
