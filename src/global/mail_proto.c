@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -94,7 +95,9 @@ int mail_trigger(const char *class_, const char *name, const char *buf, size_t l
         if ((fd = unix_connect(vstring_str(path), BLOCKING, MAIL_TRIGGER_TIMEOUT)) < 0) {
             msg_warn("connect to subsystem %s/%s: %m", class_, name);
         } else {
-            if (write_buf(fd, buf, len, MAIL_TRIGGER_TIMEOUT * 1000) == (ssize_t)len)
+            /* MSG_NOSIGNAL: a service that went away must not kill a command. */
+            if (write_wait(fd, MAIL_TRIGGER_TIMEOUT * 1000) == 0 &&
+                send(fd, buf, len, MSG_NOSIGNAL) == (ssize_t)len)
                 rc = 0;
             else
                 msg_warn("trigger %s/%s: %m", class_, name);
