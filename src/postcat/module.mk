@@ -1,0 +1,1 @@
+$(eval $(call program,postcat,bin,global util))
