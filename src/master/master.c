@@ -11,9 +11,10 @@
  * service's process limit (master_spawn.c); wakeup timers send trigger
  * requests (master_wakeup.c). A service process is started as
  *
- *   PROGRAM -n SERVICE -t TYPE [-u] [-z] [master.cf arguments]
+ *   PROGRAM -n SERVICE -t TYPE [-s COUNT] [-u] [-z] [master.cf arguments]
  *
- * with argv[0] the command as written in master.cf, -u for unprivileged
+ * with argv[0] the command as written in master.cf, -s when an inet
+ * service listens on more than one address, -u for unprivileged
  * services, -z for chroot services (system mode only), the master.cf
  * arguments (-o name=value, -v, the daemon's own) unchanged; descriptors,
  * environment and status records are as in master_proto.h. An absolute

@@ -251,13 +251,21 @@ static MASTER_SERV *master_service_build(const MASTER_ENT *ent)
     serv->max_proc = ent->maxproc < 0 ? var_default_process_limit : ent->maxproc;
     serv->status_fd[0] = serv->status_fd[1] = -1;
 
-    /* PROGRAM -n SERVICE -t TYPE [-u] [-z] [the master.cf arguments] */
+    /* PROGRAM -n SERVICE -t TYPE [-s COUNT] [-u] [-z] [the master.cf arguments] */
     serv->args = argv_alloc(10);
     argv_add(serv->args, command);
     argv_add(serv->args, "-n");
     argv_add(serv->args, name);
     argv_add(serv->args, "-t");
     argv_add(serv->args, type);
+    if (strcmp(type, "inet") == 0) {
+        ARGV *addrs = master_inet_addrs(name);
+
+        if (addrs->argc > 1)
+            argv_add(serv->args, "-s"),
+                argv_add(serv->args, vstring_str(vstring_sprintf(buf, "%zu", addrs->argc)));
+        argv_free(addrs);
+    }
     if (ent->unpriv)
         argv_add(serv->args, "-u");
     if (ent->chroot && master_system_mode)
