@@ -4,12 +4,13 @@
  *
  * The master starts a service as
  *
- *   PROGRAM -n SERVICE -t TYPE [-s COUNT] [-u] [-v]... [-o name=value]... [ARGS]
+ *   PROGRAM -n SERVICE -t TYPE [-s COUNT] [-u] [-z] [-v]... [-o name=value]... [ARGS]
  *
  * with the master.cf command arguments after the skeleton's options
  * (master.cf "-o" settings arrive as -o; the rest are the daemon's own
  * arguments). TYPE is inet, unix, unix-dgram, fifo or pass. -u means the
- * service is unprivileged (system mode: run as mail_owner). The process
+ * service is unprivileged (system mode: run as mail_owner); -z means chroot
+ * to queue_directory (system mode only). The process
  * inherits:
  *
  *   MASTER_STATUS_FD  one end of a stream socketpair shared by all

@@ -2,67 +2,143 @@
  * master - Postern's resident process: owns the instance lock and runs the
  * services of master.cf.
  *
- * Usage: master [-d] [-c DIR]
+ * Usage: master [-d] [-c DIR] [-v]
  *   -d  stay in the foreground (postfix start-fg, make run)
  *
- * This first version takes the instance lock, reads main.cf and
- * master.cf, reports every service whose program is not part of this
- * build, and serves signals: SIGHUP re-reads both files ("reload"),
- * SIGTERM/SIGINT end it ("terminating on signal N"). Starting service
- * processes on demand comes with the queue issue.
+ * At startup the master takes the instance lock, reads main.cf and
+ * master.cf, opens a listener for every service (master_service.c) and
+ * logs "daemon started". Service processes start on demand, up to each
+ * service's process limit (master_spawn.c); wakeup timers send trigger
+ * requests (master_wakeup.c). A service process is started as
+ *
+ *   PROGRAM -n SERVICE -t TYPE [-s COUNT] [-u] [-z] [master.cf arguments]
+ *
+ * with argv[0] the command as written in master.cf, -s when an inet
+ * service listens on more than one address, -u for unprivileged
+ * services, -z for chroot services (system mode only), the master.cf
+ * arguments (-o name=value, -v, the daemon's own) unchanged; descriptors,
+ * environment and status records are as in master_proto.h. An absolute
+ * command path in master.cf is used as is (a Postern extension); other
+ * commands are looked up in $daemon_directory.
+ *
+ * Signals: SIGHUP re-reads both files ("reload -- version V, configuration
+ * DIR"); SIGTERM and SIGINT stop the master ("terminating on signal N"):
+ * listeners close, service processes get SIGTERM, the master exits.
+ * SIGCHLD reaps service processes. Signal handlers only write the signal
+ * number into a pipe that the event loop reads.
+ *
+ * Errors: configuration errors are fatal at startup; at reload a broken
+ * master.cf is fatal too (as in Postfix), a listener that cannot be
+ * opened only disables its service.
  */
 #include "sys_defs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "events.h"
+#include "iostuff.h"
 #include "mail_conf.h"
 #include "mail_params.h"
 #include "mail_params_init.h"
 #include "maillog_client.h"
+#include "master.h"
 #include "master_ent.h"
 #include "master_lock.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "vstring.h"
 
-static volatile sig_atomic_t master_signal;
+unsigned master_generation;
+bool master_system_mode;
 
+static int master_sig_pipe[2];
+
+/* Signal handler: hand the signal to the event loop. */
 static void master_sighandler(int sig)
 {
-    master_signal = sig;
+    int saved = errno;
+    unsigned char ch = (unsigned char)sig;
+
+    (void)write(master_sig_pipe[1], &ch, 1);
+    errno = saved;
 }
 
-/* Read main.cf and master.cf; report services this build cannot run. */
-static MASTER_TABLE *master_config(void)
+/* Read main.cf and master.cf and make the services match them. */
+static void master_config(bool starting)
 {
-    char *path = vstring_export(vstring_sprintf(vstring_alloc(100), "%s/master.cf", mail_conf_dir));
-    MASTER_TABLE *table = master_ent_read(path, 0);
-    VSTRING *program = vstring_alloc(100);
+    char *path;
+    MASTER_TABLE *table;
 
-    for (size_t i = 0; i < table->count; i++) {
-        const MASTER_ENT *ent = table->ents[i];
-
-        vstring_sprintf(program, "%s/%s", var_daemon_directory, ent->field[MASTER_FIELD_COMMAND]);
-        if (access(vstring_str(program), X_OK) < 0)
-            msg_warn("service \"%s/%s\": %s: %m; service not started", ent->field[MASTER_FIELD_SERVICE],
-                     ent->field[MASTER_FIELD_TYPE], vstring_str(program));
+    if (!starting) {
+        /*
+         * Logging stays as it was: maillog_client_init() a second time
+         * would lose the log file channel (msg_logfile registers once).
+         */
+        mail_conf_read();
+        mail_params_init();
     }
-    vstring_free(program);
+    path = vstring_export(vstring_sprintf(vstring_alloc(100), "%s/master.cf", mail_conf_dir));
+    table = master_ent_read(path, 0);
+    master_services_config(table, starting);
+    master_ent_free(table);
     myfree(path);
-    return table;
+}
+
+/* Stop: close listeners, terminate service processes, exit. */
+static NORETURN master_stop(int sig)
+{
+    struct sigaction sa;
+
+    msg_info("terminating on signal %d", sig);
+    master_services_stop();
+    master_kill_all(SIGTERM);
+    if (getpgrp() == getpid()) {
+        /* Also whatever our children started (commands run by pipe, ...). */
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = SIG_IGN;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        (void)kill(0, SIGTERM);
+    }
+    exit(0);
+}
+
+/* Signals arrive here through the pipe. */
+static void master_signal_event(int event UNUSED, void *context UNUSED)
+{
+    unsigned char buf[64];
+    ssize_t n;
+    bool reap = false;
+    bool reload = false;
+
+    while ((n = read(master_sig_pipe[0], buf, sizeof(buf))) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] == SIGCHLD)
+                reap = true;
+            else if (buf[i] == SIGHUP)
+                reload = true;
+            else
+                master_stop(buf[i]);
+        }
+    }
+    if (reap)
+        master_reap();
+    if (reload) {
+        master_config(false);
+        msg_info("reload -- version %s, configuration %s", var_mail_version, mail_conf_dir);
+    }
 }
 
 int main(int argc, char **argv)
 {
     int foreground = 0;
-    MASTER_TABLE *table;
     struct sigaction sa;
-    sigset_t block, old;
     int ch;
 
     mail_process_name = "master";
@@ -82,42 +158,37 @@ int main(int argc, char **argv)
             msg_fatal("usage: master [-d] [-c config_dir] [-v]");
         }
     }
+    if (getenv("MAIL_VERBOSE") != NULL && *getenv("MAIL_VERBOSE"))
+        msg_verbose++;
     mail_conf_read();
     mail_params_init();
-    maillog_client_init("master", foreground && isatty(STDERR_FILENO) && strcmp(var_maillog_file, "/dev/stdout")
-                                      ? MAILLOG_CLIENT_FLAG_STDERR
-                                      : MAILLOG_CLIENT_FLAG_NONE);
+    maillog_client_init("master",
+                        foreground && isatty(STDERR_FILENO) && strcmp(var_maillog_file, "/dev/stdout")
+                            ? MAILLOG_CLIENT_FLAG_STDERR
+                            : MAILLOG_CLIENT_FLAG_NONE);
+    master_system_mode = geteuid() == 0;
     if (!foreground && setsid() < 0 && errno != EPERM)
         msg_fatal("setsid: %m");
     if (master_lock_acquire() < 0)
         msg_fatal("the Postfix mail system is already running");
-    table = master_config();
-    msg_info("daemon started -- version %s, configuration %s", var_mail_version, mail_conf_dir);
 
+    if (pipe2(master_sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        msg_fatal("pipe: %m");
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = master_sighandler;
     sigemptyset(&sa.sa_mask);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    sa.sa_handler = master_sighandler;
+    sa.sa_flags = SA_RESTART;
     sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    sigemptyset(&block);
-    sigaddset(&block, SIGHUP);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    sigprocmask(SIG_BLOCK, &block, &old);
-    for (;;) {
-        while (master_signal == 0)
-            sigsuspend(&old);
-        if (master_signal != SIGHUP)
-            break;
-        master_signal = 0;
-        mail_conf_read();
-        mail_params_init();
-        master_ent_free(table);
-        table = master_config();
-        msg_info("reload -- version %s, configuration %s", var_mail_version, mail_conf_dir);
-    }
-    msg_info("terminating on signal %d", (int) master_signal);
-    master_ent_free(table);
-    return 0;
+    sigaction(SIGCHLD, &sa, NULL);
+    event_enable_read(master_sig_pipe[0], master_signal_event, NULL);
+
+    master_spawn_init();
+    master_config(true);
+    msg_info("daemon started -- version %s, configuration %s", var_mail_version, mail_conf_dir);
+    for (;;)
+        event_loop(-1);
 }

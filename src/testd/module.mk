@@ -1,0 +1,1 @@
+$(eval $(call program,testd,libexec,global util))
