@@ -97,9 +97,25 @@ static MAPS *cleanup_addr_maps(const char *title, const char *value)
     return maps_create(title, value, DICT_FLAG_DEFAULT);
 }
 
-/* Open the tables and parse the lists (see above). */
+/* Release what an earlier cleanup_addr_init() opened. */
+static void cleanup_addr_release(void)
+{
+    MAPS **maps[] = {&cleanup_comm_canon_maps, &cleanup_send_canon_maps, &cleanup_rcpt_canon_maps,
+                     &cleanup_virt_alias_maps, &cleanup_send_bcc_maps,   &cleanup_rcpt_bcc_maps};
+
+    for (size_t i = 0; i < ARRAY_LEN(maps); i++)
+        if (*maps[i])
+            *maps[i] = maps_free(*maps[i]);
+    if (cleanup_masq_domains)
+        cleanup_masq_domains = argv_free(cleanup_masq_domains);
+    if (cleanup_masq_exceptions)
+        cleanup_masq_exceptions = string_list_free(cleanup_masq_exceptions);
+}
+
+/* Open the tables and parse the lists (see above); again re-opens them. */
 void cleanup_addr_init(void)
 {
+    cleanup_addr_release();
     dict_allow_surrogate = 1;
     cleanup_comm_canon_maps = cleanup_addr_maps("canonical_maps", var_canonical_maps);
     cleanup_send_canon_maps = cleanup_addr_maps("sender_canonical_maps", var_sender_canonical_maps);
@@ -112,10 +128,8 @@ void cleanup_addr_init(void)
     cleanup_rcpt_canon_flags =
         cleanup_addr_classes("recipient_canonical_classes", var_recipient_canonical_classes);
     cleanup_masq_flags = cleanup_addr_classes("masquerade_classes", var_masquerade_classes);
-    cleanup_masq_domains = NULL;
     if (var_masquerade_domains && *var_masquerade_domains)
         cleanup_masq_domains = argv_split(var_masquerade_domains, CHARS_COMMA_SP);
-    cleanup_masq_exceptions = NULL;
     if (var_masquerade_exceptions && *var_masquerade_exceptions)
         cleanup_masq_exceptions = string_list_init("masquerade_exceptions", var_masquerade_exceptions);
     cleanup_ext_prop_canon = mail_addr_find_propagate("canonical");
