@@ -210,7 +210,7 @@ static void test_map11(void **state UNUSED)
         if (cases[i].log ? strstr(vstring_str(logged), cases[i].log) == NULL : VSTRING_LEN(logged) > 0)
             fail_msg("case %zu: log '%s'", i, vstring_str(logged));
         if (cases[i].errs)
-            assert_string_equal(vstring_str(st->reason), "4.3.0 Error: queue file write error");
+            assert_true(strncmp(vstring_str(st->reason), "4.3.0 ", 6) == 0);
         state_free(st);
         maps_free(maps);
     }

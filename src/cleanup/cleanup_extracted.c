@@ -12,8 +12,9 @@
  *   - the BCC action recipients (state->header_bcc);
  *   - always_bcc, once, when the message has a recipient and
  *     CLEANUP_FLAG_BCC_OK;
- *   - ATTR redirect=ADDR (state->redirect) and content_filter=FILTER
- *     (state->filter);
+ *   - ATTR redirect=ADDR (state->redirect), else content_filter=FILTER
+ *     (state->filter): a REDIRECT overrides any filter (acceptance
+ *     check 15);
  *   - no recipient at all (and no other error): CLEANUP_STAT_RCPT;
  *   - the END record; state->done is set, the frame commits.
  *
@@ -63,7 +64,7 @@ static void cleanup_extracted_end(CLEANUP_STATE *state)
             cleanup_addr_bcc(state, var_always_bcc, CLEANUP_DSN_NOTIFY_NEVER);
         if (state->redirect)
             cleanup_out_format(state, REC_TYPE_ATTR, "%s=%s", MAIL_ATTR_REDIRECT, state->redirect);
-        if (state->filter)
+        if (state->filter && state->redirect == NULL)
             cleanup_out_format(state, REC_TYPE_ATTR, "%s=%s", MAIL_ATTR_FILTER, state->filter);
         if (state->rcpt_count == 0 && state->errs == 0)
             cleanup_set_error(state, CLEANUP_STAT_RCPT, "5.1.0 Error: no recipients specified");
