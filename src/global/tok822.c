@@ -188,3 +188,214 @@ VSTRING *tok822_split_list(VSTRING *out, const char *str)
     tok822_free(list);
     return out;
 }
+
+/* Append a quoted string's text without its backslash escapes. */
+static void tok822_unescape(VSTRING *out, const char *text)
+{
+    for (const char *cp = text; *cp; cp++) {
+        if (*cp == '\\' && cp[1])
+            cp++;
+        vstring_addch(out, *cp);
+    }
+}
+
+/* Append count address tokens in internal form (see tok822.h). */
+VSTRING *tok822_internalize(VSTRING *out, const TOK822 *tokens, size_t count)
+{
+    int prev = 0;
+
+    for (size_t i = 0; i < count; i++) {
+        const TOK822 *tp = tokens + i;
+
+        if (tp->type == TOK822_COMMENT)
+            continue;
+        if ((prev == TOK822_ATOM || prev == TOK822_QSTRING) &&
+            (tp->type == TOK822_ATOM || tp->type == TOK822_QSTRING))
+            vstring_addch(out, ' ');
+        switch (tp->type) {
+        case TOK822_ATOM:
+        case TOK822_DLITERAL:
+            vstring_strcat(out, vstring_str(tp->text));
+            break;
+        case TOK822_QSTRING:
+            tok822_unescape(out, vstring_str(tp->text));
+            break;
+        default:
+            vstring_addch(out, tp->type);
+            break;
+        }
+        prev = tp->type;
+    }
+    return out;
+}
+
+/* Add the addr-spec of element [start, end) to addrs, if it has one. */
+static void tok822_addr_element(const TOK822 *tokens, size_t start, size_t end, TOK822_ADDR **addrs,
+                                size_t *count)
+{
+    size_t first;
+    size_t last;
+    int depth = 0;
+
+    /* A group name ends at the last top-level ':'. */
+    for (size_t i = start; i < end; i++) {
+        if (tokens[i].type == '<')
+            depth++;
+        else if (tokens[i].type == '>' && depth > 0)
+            depth--;
+        else if (tokens[i].type == ':' && depth == 0)
+            start = i + 1;
+    }
+    /* A route-addr: only what is between the angle brackets. */
+    for (size_t i = start; i < end; i++) {
+        if (tokens[i].type == '<') {
+            start = i + 1;
+            for (size_t j = start; j < end; j++) {
+                if (tokens[j].type == '>') {
+                    end = j;
+                    break;
+                }
+            }
+            break;
+        }
+    }
+    for (first = start; first < end && tokens[first].type == TOK822_COMMENT; first++)
+        /* void */;
+    for (last = end; last > first && tokens[last - 1].type == TOK822_COMMENT; last--)
+        /* void */;
+    if (first == last)
+        return;
+    *addrs = myrealloc(*addrs, (*count + 1) * sizeof(**addrs));
+    (*addrs)[*count].start = first;
+    (*addrs)[*count].end = last;
+    *count += 1;
+}
+
+/* Find the addresses of an address list (see tok822.h). */
+size_t tok822_addr_list(const TOK822_LIST *list, TOK822_ADDR **addrs)
+{
+    size_t count = 0;
+    size_t start = 0;
+    int depth = 0;
+
+    *addrs = mymalloc(sizeof(**addrs));
+    for (size_t i = 0; i <= list->count; i++) {
+        int type = i < list->count ? list->tokens[i].type : 0;
+
+        if (type == '<') {
+            depth++;
+        } else if (type == '>') {
+            if (depth > 0)
+                depth--;
+        } else if (i == list->count || (depth == 0 && (type == ',' || type == ';'))) {
+            tok822_addr_element(list->tokens, start, i, addrs, &count);
+            start = i + 1;
+        }
+    }
+    return count;
+}
+
+/* Replace tokens [start, end) by the tokens of an external address. */
+size_t tok822_replace(TOK822_LIST *list, size_t start, size_t end, const char *external)
+{
+    TOK822_LIST *repl = tok822_scan(external);
+    size_t kept = 0;
+    size_t new_count;
+    size_t new_end;
+    TOK822 *tokens;
+    size_t n = 0;
+
+    for (size_t i = start; i < end; i++)
+        if (list->tokens[i].type == TOK822_COMMENT)
+            kept++;
+    new_count = list->count - (end - start) + repl->count + kept;
+    tokens = mymalloc((new_count ? new_count : 1) * sizeof(TOK822));
+    for (size_t i = 0; i < start; i++)
+        tokens[n++] = list->tokens[i];
+    for (size_t i = 0; i < repl->count; i++)
+        tokens[n++] = repl->tokens[i];
+    for (size_t i = start; i < end; i++) {
+        if (list->tokens[i].type == TOK822_COMMENT)
+            tokens[n++] = list->tokens[i];
+        else if (list->tokens[i].text)
+            vstring_free(list->tokens[i].text);
+    }
+    new_end = n;
+    for (size_t i = end; i < list->count; i++)
+        tokens[n++] = list->tokens[i];
+    myfree(list->tokens);
+    list->tokens = tokens;
+    list->count = list->size = new_count;
+    repl->count = 0;
+    tok822_free(repl);
+    return new_end;
+}
+
+/* Whether an internal local part must be quoted (not a dot-atom). */
+static bool tok822_local_needs_quote(const char *local, size_t len)
+{
+    const unsigned char *cp = (const unsigned char *)local;
+
+    if (len == 0)
+        return false;
+    if (cp[0] == '.' || cp[len - 1] == '.')
+        return true;
+    for (size_t i = 0; i < len; i++) {
+        if (cp[i] == '.' && i + 1 < len && cp[i + 1] == '.')
+            return true;
+        if (cp[i] <= ' ' || cp[i] == 127 || strchr("()<>@,;:\\\"[]", cp[i]) != NULL)
+            return true;
+    }
+    return false;
+}
+
+/* External form of an internal-form address (see tok822.h). */
+VSTRING *tok822_quote_local(VSTRING *out, const char *internal)
+{
+    const char *at = strrchr(internal, '@');
+    size_t len = at ? (size_t)(at - internal) : strlen(internal);
+
+    vstring_reset(out);
+    if (tok822_local_needs_quote(internal, len)) {
+        vstring_addch(out, '"');
+        for (size_t i = 0; i < len; i++) {
+            if (internal[i] == '"' || internal[i] == '\\')
+                vstring_addch(out, '\\');
+            vstring_addch(out, internal[i]);
+        }
+        vstring_addch(out, '"');
+    } else {
+        vstring_strncat(out, internal, len);
+    }
+    if (at)
+        vstring_strcat(out, at);
+    return out;
+}
+
+/* Internal form of an external-form address (see tok822.h). */
+VSTRING *tok822_unquote_local(VSTRING *out, const char *external)
+{
+    const char *at = NULL;
+    const char *cp;
+    bool quoted = false;
+
+    for (cp = external; *cp; cp++) {
+        if (*cp == '\\' && cp[1])
+            cp++;
+        else if (*cp == '"')
+            quoted = !quoted;
+        else if (*cp == '@' && !quoted)
+            at = cp;
+    }
+    vstring_reset(out);
+    for (cp = external; *cp && cp != at; cp++) {
+        if (*cp == '"')
+            continue;
+        if (*cp == '\\' && cp[1] && cp + 1 != at)
+            cp++;
+        vstring_addch(out, *cp);
+    }
+    if (at)
+        vstring_strcat(out, at);
+    return out;
+}
