@@ -301,8 +301,7 @@ static const CASE cases[] = {
      "4C9BBA720B1: resent-message-id=<20261121150102.4C9BBA720B1@mail.example.com>\n4C9BBA720B1: "
      "message-id=<>\n",
      0, ""},
-    {"message_drop_headers, Bcc kept for -t first", "remote", "a@example.com", NULL, CLEANUP_FLAG_EXTRACT,
-     false, false, false, false, 0, 0, 0, 0, NULL,
+    {"message_drop_headers", "remote", "a@example.com", NULL, 0, false, false, false, false, 0, 0, 0, 0, NULL,
      "Return-Path: <x@y>\nTo: t@x\nBcc: z@y\nContent-Length: 12\nResent-Bcc: r@y\nMessage-Id: <m@x>\n\nb\n",
      "N:To: t@x\nN:Message-Id: <m@x>\nN:\nN:b\nX\n", "4C9BBA720B1: message-id=<m@x>\n", 0, ""},
     {"a body without blank line gets one", "remote", "a@example.com", NULL, 0, false, false, false, false, 0,
