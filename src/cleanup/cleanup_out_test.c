@@ -132,8 +132,8 @@ static void test_records_written(void **unused UNUSED)
 /* After a lethal error nothing more reaches the file. */
 static void test_nothing_after_lethal_error(void **unused UNUSED)
 {
-    static const unsigned lethal[] = {CLEANUP_STAT_BAD,  CLEANUP_STAT_WRITE, CLEANUP_STAT_SIZE,
-                                      CLEANUP_STAT_CONT, CLEANUP_STAT_HOPS,  CLEANUP_STAT_RCPT,
+    static const unsigned lethal[] = {CLEANUP_STAT_BAD,   CLEANUP_STAT_WRITE, CLEANUP_STAT_SIZE,
+                                      CLEANUP_STAT_CONT,  CLEANUP_STAT_HOPS,  CLEANUP_STAT_RCPT,
                                       CLEANUP_STAT_DEFER, CLEANUP_STAT_PROXY};
 
     for (size_t i = 0; i < ARRAY_LEN(lethal); i++) {
@@ -207,8 +207,10 @@ static void test_log_context(void **unused UNUSED)
          "from mx.example[192.0.2.1]; from=<a@b> to=<c@d> proto=ESMTP helo=<helo.example>"},
         {"mx.example", "192.0.2.1", "ESMTP", "helo.example", "a@b", "c@d", true,
          "from mx.example[192.0.2.1]; from=<a@b> to=<c@d> proto=ESMTP helo=<helo.example>"},
-        {NULL, "192.0.2.1", "SMTP", NULL, "a@b", NULL, false, "from unknown[192.0.2.1]; from=<a@b> proto=SMTP"},
-        {"unknown", "2001:db8::1", NULL, "x", NULL, "c@d", true, "from unknown[2001:db8::1]; to=<c@d> helo=<x>"},
+        {NULL, "192.0.2.1", "SMTP", NULL, "a@b", NULL, false,
+         "from unknown[192.0.2.1]; from=<a@b> proto=SMTP"},
+        {"unknown", "2001:db8::1", NULL, "x", NULL, "c@d", true,
+         "from unknown[2001:db8::1]; to=<c@d> helo=<x>"},
     };
     VSTRING *buf = vstring_alloc(100);
 
@@ -246,7 +248,8 @@ static void test_size_patch(void **unused UNUSED)
         const char *want;
     } cases[] = {
         {0, 0, 0, 0, "              0               0               0               0               0"},
-        {1234, 81, 5000, 3, "           1234              81               3               0            5000"},
+        {1234, 81, 5000, 3,
+         "           1234              81               3               0            5000"},
         {999999999999999LL, 999999999999999LL, 999999999999999LL, 2147483647,
          "999999999999999 999999999999999      2147483647               0 999999999999999"},
     };
@@ -316,12 +319,9 @@ static void test_size_patch_overflow(void **unused UNUSED)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_records_written),
-        cmocka_unit_test(test_nothing_after_lethal_error),
-        cmocka_unit_test(test_write_error_latches),
-        cmocka_unit_test(test_set_error_first_reason_wins),
-        cmocka_unit_test(test_log_context),
-        cmocka_unit_test(test_size_patch),
+        cmocka_unit_test(test_records_written),     cmocka_unit_test(test_nothing_after_lethal_error),
+        cmocka_unit_test(test_write_error_latches), cmocka_unit_test(test_set_error_first_reason_wins),
+        cmocka_unit_test(test_log_context),         cmocka_unit_test(test_size_patch),
         cmocka_unit_test(test_size_patch_overflow),
     };
 
