@@ -56,7 +56,7 @@
  *   warning: QID: write queue file: REASON     (also in cleanup_out.c)
  *   warning: QID: commit queue file: REASON
  *   warning: QID: cannot move to hold: REASON  (temporary failure)
- *   warning: QID: remove incoming/QID: REASON
+ *   warning: remove incoming/QID: REASON       (Postfix's wording; the path has the ID)
  * A failed qmgr wakeup is logged by mail_trigger() at most once a minute:
  * after a failure, wakeups are skipped for 60 seconds. That strands
  * nothing: the queue manager scans incoming/ when it starts and on its
@@ -145,7 +145,7 @@ static void cleanup_final_remove(CLEANUP_STATE *state)
     }
     if (state->queue_id != NULL && mail_queue_remove(state->queue_name, state->queue_id) < 0 &&
         errno != ENOENT)
-        msg_warn("%s: remove %s/%s: %m", state->queue_id, state->queue_name, state->queue_id);
+        msg_warn("remove %s/%s: %m", state->queue_name, state->queue_id);
 }
 
 /* Let go of the client and the state. */

@@ -10,6 +10,7 @@
  *   cleanup_input()        feed received bytes: decode whole records,
  *                          hand each to state->action, and start the
  *                          commit once the message is complete.
+ *   cleanup_input_stop()   stop reading the client and its timer.
  *   cleanup_rec_limit()    the longest record a client may send.
  *   cleanup_final()        a finished message (state->done): reject it,
  *                          discard it, or add it to the commit batch
