@@ -1,0 +1,1 @@
+$(eval $(call program,cleanup,libexec,global util))
