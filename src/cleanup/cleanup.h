@@ -2,7 +2,7 @@
  * cleanup - the daemon that turns a submission into a queue file.
  *
  * Clients (pickup, smtpd, local forwarding, notices) connect to
- * private/cleanup, receive a queue ID, and stream records (rec_type.h,
+ * public/cleanup (the stock master.cf makes it public, as Postfix does), receive a queue ID, and stream records (rec_type.h,
  * cleanup_user.h). cleanup processes each record as it arrives through
  * state->action, which moves through three stages:
  *

@@ -772,7 +772,7 @@ class Instance(ConfigDir):
 
     def cleanup_submit(self, sender, recipients, content, flags=None, attrs=None,
                        fullname=None, timeout=15):
-        """Send one message straight to private/cleanup, as smtpd or pickup
+        """Send one message straight to public/cleanup, as smtpd or pickup
         would (docs/queue-file.md, "The cleanup protocol").
 
         CONTENT (str/bytes) is split into lines; ATTRS (dict) become named
@@ -801,7 +801,7 @@ class Instance(ConfigDir):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(timeout)
         try:
-            sock.connect(os.path.join(self.queue_dir, "private", "cleanup"))
+            sock.connect(os.path.join(self.queue_dir, "public", "cleanup"))
             reader = sock.makefile("rb")
             hello = _read_attrs(reader)
             sock.sendall(b"".join(out))

@@ -152,7 +152,6 @@ def test_message_size_limit(mta):
     ("append_dot_mydomain = yes\n", "bob@host", "bob@host.example.com"),
     ("", "bob", "bob@mail.example.com"),
     ("myorigin = $mydomain\n", "bob", "bob@example.com"),
-    ("", "@a.example,@b.example:bob@site.example", "bob@site.example"),
     ("", "site.example!bob", "bob@site.example"),
     ("", "bob%site.example", "bob@site.example"),
     ("", "bob@site.example.", "bob@site.example"),
@@ -160,6 +159,15 @@ def test_message_size_limit(mta):
 def test_standard_form(mta, settings, rcpt, expected):
     mta.configure(settings)
     assert rcpts(queued(mta, mta.cleanup_submit("alice", [rcpt], "Subject: t\n\nhi\n"))) == [expected]
+
+
+def test_standard_form_of_header_addresses(mta):
+    """Local context: header addresses get the standard form; phrases and
+    comments stay."""
+    mta.configure()
+    msg = queued(mta, mta.cleanup_submit("alice", ["bob"], "To: Carol <carol%site.example>, dave (Dave)\n"
+                                         "Subject: t\n\nhi\n"))
+    assert "To: Carol <carol@site.example>, dave@mail.example.com (Dave)" in msg["headers"], msg["headers"]
 
 
 # --- 4.4 canonical maps, checks 6-7 ----------------------------------
@@ -179,7 +187,7 @@ def test_canonical_nesting_limit(mta):
     reply = mta.cleanup_submit("u0@example.com", ["bob@example.net"], "Subject: t\n\nhi\n")
     assert reply["status"] & 64, reply  # CLEANUP_STAT_DEFER
     assert reply["reason"].startswith("4."), reply
-    mta.wait_log(r"warning: \w+: unreasonable canonical_maps map nesting for u0@example\.com"
+    mta.wait_log(r"warning: \w+: unreasonable canonical_maps map nesting for u\d+@example\.com"
                  r" -- message not accepted, try again later")
     assert mta.queue_ids() == []
 
@@ -207,14 +215,14 @@ def test_masquerading(mta):
 # --- 4.6 - 4.8: BCC, virtual aliases, duplicates, checks 9-11 -------------
 
 def test_virtual_alias_expansion_keeps_original_recipient(mta):
-    mta.configure("virtual_alias_maps = inline:{info@v.test = a@x.test, b@x.test}\n"
+    mta.configure("virtual_alias_maps = inline:{ {info@v.test = a@x.test, b@x.test} }\n"
                   "virtual_alias_domains = v.test\n")
     msg = queued(mta, mta.cleanup_submit("alice", ["info@v.test"], "Subject: t\n\nhi\n"))
     assert sorted(msg["recipients"]) == [("info@v.test", "a@x.test"), ("info@v.test", "b@x.test")]
 
 
 def test_virtual_alias_self_reference_is_kept(mta):
-    mta.configure("virtual_alias_maps = inline:{list@v.test = list@v.test, c@x.test}\n")
+    mta.configure("virtual_alias_maps = inline:{ {list@v.test = list@v.test, c@x.test} }\n")
     msg = queued(mta, mta.cleanup_submit("alice", ["list@v.test"], "Subject: t\n\nhi\n"))
     assert sorted(rcpts(msg)) == ["c@x.test", "list@v.test"]
 
