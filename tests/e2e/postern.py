@@ -824,7 +824,7 @@ CLEANUP_FLAG_EXTRACT = 1 << 6
 CLEANUP_FLAG_MASK_EXTERNAL = CLEANUP_FLAG_FILTER | CLEANUP_FLAG_BCC_OK | CLEANUP_FLAG_MAP_OK
 
 
-def encode_record(rtype, data):
+def encode_record(rtype, data=b""):
     """One queue-file record: type byte, base-128 length (low group first), data."""
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -838,10 +838,12 @@ def encode_record(rtype, data):
     return rtype.encode() + bytes(length) + data
 
 
-def decode_records(data):
-    """[(type, bytes), ...] from record bytes; ValueError when malformed."""
+def decode_records(data, offsets=False):
+    """[(type, bytes), ...] from record bytes, or [(offset, type, bytes),
+    ...] with OFFSETS; ValueError when malformed."""
     records, pos = [], 0
     while pos < len(data):
+        start = pos
         rtype, pos = chr(data[pos]), pos + 1
         n = shift = 0
         while True:
@@ -854,7 +856,7 @@ def decode_records(data):
                 break
         if pos + n > len(data):
             raise ValueError(f"truncated record at offset {pos}")
-        records.append((rtype, data[pos:pos + n]))
+        records.append((start, rtype, data[pos:pos + n]) if offsets else (rtype, data[pos:pos + n]))
         pos += n
     return records
 

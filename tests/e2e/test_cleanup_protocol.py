@@ -38,22 +38,14 @@ import time
 
 import pytest
 
+import postern
+
 FLAG_HOLD = 1 << 2
 STAT_BAD = 1 << 0
 SIZE_LEN = 79
 
 
-def record(rtype, data=b""):
-    """One record in the wire format."""
-    if isinstance(data, str):
-        data = data.encode()
-    n, length = len(data), bytearray()
-    while True:
-        digit, n = n & 0x7F, n >> 7
-        length.append(digit | (0x80 if n else 0))
-        if not n:
-            break
-    return rtype.encode() + bytes(length) + data
+record = postern.encode_record
 
 
 def message_records(sender="sender@example.com", rcpts=("user@mail.example.com",),
@@ -89,21 +81,7 @@ def read_attrs(sock):
 
 def decode_records(data):
     """[(offset, type, bytes)] of a queue file."""
-    out, pos = [], 0
-    while pos < len(data):
-        rtype, pos0 = chr(data[pos]), pos
-        pos += 1
-        n = shift = 0
-        while True:
-            b = data[pos]
-            pos += 1
-            n |= (b & 0x7F) << shift
-            shift += 7
-            if not b & 0x80:
-                break
-        out.append((pos0, rtype, data[pos:pos + n]))
-        pos += n
-    return out
+    return postern.decode_records(data, offsets=True)
 
 
 class Client:

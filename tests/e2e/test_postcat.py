@@ -25,18 +25,7 @@ CREATED = 1795274396  # Sat Nov 21 15:19:56 2026 UTC
 ENV = {"TZ": "UTC"}
 
 
-def record(rtype, data=b""):
-    """One record: type byte, length in base 128 (LSB first), data."""
-    if isinstance(data, str):
-        data = data.encode()
-    n, head = len(data), bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        head.append(byte | (0x80 if n else 0))
-        if not n:
-            break
-    return rtype.encode() + bytes(head) + data
+record = postern.encode_record
 
 
 def queue_file(envelope, content, extracted=()):
