@@ -583,6 +583,7 @@ int main(int argc, char **argv)
     ARGV *args;
     STRING_LIST *submit;
     int first;
+    int status;
 
     mail_process_name = "sendmail";
     msg_stderr_init("sendmail");
@@ -683,5 +684,10 @@ int main(int argc, char **argv)
             EX_USAGE,
             "%s(%ld): Recipient addresses must be specified on the command line or via the -t option", sender,
             (long)getuid());
-    return sendmail_enqueue(&opts, sender, fullname, rcpt);
+    status = sendmail_enqueue(&opts, sender, fullname, rcpt);
+    argv_free(rcpt);
+    argv_free(args);
+    myfree(sender);
+    myfree(fullname);
+    return status;
 }
