@@ -111,6 +111,7 @@ static void postfix_start(void)
         execl(master, "master", (char *)NULL);
         msg_fatal("exec %s: %m", master);
     }
+    myfree(master);
     for (int tries = 0; tries < 10 * POSTFIX_WAIT_SECONDS; tries++) {
         if (master_lock_owner() == pid)
             return;

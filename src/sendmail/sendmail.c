@@ -614,6 +614,7 @@ int main(int argc, char **argv)
     args = argv_alloc(3);
     switch (opts.mode) {
     case SM_MODE_IGNORE:
+        argv_free(args);
         return 0;
     case SM_MODE_MAILQ:
         if (first < argc)
