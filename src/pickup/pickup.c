@@ -6,7 +6,7 @@
  * (postdrop's "W" after each submission) and on the master's wakeup
  * timer it scans maildrop/. Files without the owner execute bit are still
  * being written and are skipped, as are names that are not queue IDs.
- * For each complete file, pickup connects to cleanup, receives the new
+ * For each complete file, pickup connects to public/cleanup, receives the new
  * queue ID, logs "QID: uid=UID from=<SENDER>" (UID = the file's owner;
  * " orig_id=ID" for mail requeued with postsuper -r) and sends
  *
@@ -271,7 +271,8 @@ static enum pickup_result pickup_copy(VSTREAM *src, PICKUP_INFO *info, VSTRING *
         result = PICKUP_CORRUPT;
         goto out;
     }
-    if ((cleanup = mail_connect_wait(MAIL_CLASS_PRIVATE, MAIL_SERVICE_CLEANUP)) == NULL)
+    /* The stock master.cf makes cleanup public (private column "n"), as in Postfix. */
+    if ((cleanup = mail_connect_wait(MAIL_CLASS_PUBLIC, MAIL_SERVICE_CLEANUP)) == NULL)
         goto out;
     if (attr_scan(cleanup, ATTR_FLAG_STRICT, RECV_ATTR_STR(MAIL_ATTR_QUEUEID, qid), ATTR_TYPE_END) != 1) {
         vstring_strcpy(why, "no queue ID from the cleanup service");
