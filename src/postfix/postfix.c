@@ -8,6 +8,7 @@
  *   start-fg  check, then run the master in the foreground
  *   stop      stop the master (abort is the same)
  *   reload    make the master re-read its configuration
+ *   flush     retry all deferred mail now ("postqueue -f"; its exit status)
  *   status    report whether the master is running
  *
  * Messages go to the log and, for a person at a terminal, to standard
@@ -41,7 +42,8 @@
 
 static NORETURN postfix_usage(void)
 {
-    msg_fatal("usage: postfix [-c config_dir] [-Dv] command (check, start, start-fg, stop, abort, reload, status)");
+    msg_fatal("usage: postfix [-c config_dir] [-Dv] command (check, start, start-fg, stop, abort, reload, "
+              "flush, status)");
 }
 
 /* Create a directory with the given mode when it is missing. */
@@ -106,9 +108,10 @@ static void postfix_start(void)
         /* Detach stdio so the caller's pipes close when we return. */
         if (freopen("/dev/null", "r", stdin) == NULL || freopen("/dev/null", "w", stdout) == NULL)
             _exit(1);
-        execl(master, "master", (char *) NULL);
+        execl(master, "master", (char *)NULL);
         msg_fatal("exec %s: %m", master);
     }
+    myfree(master);
     for (int tries = 0; tries < 10 * POSTFIX_WAIT_SECONDS; tries++) {
         if (master_lock_owner() == pid)
             return;
@@ -123,7 +126,7 @@ static void postfix_start(void)
 static void postfix_signal(pid_t pid, int sig, int wait_for_exit)
 {
     if (kill(pid, sig) < 0)
-        msg_fatal("cannot signal the master, PID %ld: %m", (long) pid);
+        msg_fatal("cannot signal the master, PID %ld: %m", (long)pid);
     if (!wait_for_exit)
         return;
     for (int tries = 0; tries < 10 * POSTFIX_WAIT_SECONDS; tries++) {
@@ -132,8 +135,8 @@ static void postfix_signal(pid_t pid, int sig, int wait_for_exit)
         usleep(100000);
     }
     msg_warn("the master did not stop within %d seconds; killing its process group", POSTFIX_WAIT_SECONDS);
-    (void) kill(-pid, SIGKILL);
-    (void) kill(pid, SIGKILL);
+    (void)kill(-pid, SIGKILL);
+    (void)kill(pid, SIGKILL);
 }
 
 int main(int argc, char **argv)
@@ -182,7 +185,7 @@ int main(int argc, char **argv)
             char *master = postfix_master_path();
 
             msg_info("starting the Postfix mail system");
-            execl(master, "master", "-d", (char *) NULL);
+            execl(master, "master", "-d", (char *)NULL);
             msg_fatal("exec %s: %m", master);
         }
     } else if (strcmp(command, "stop") == 0 || strcmp(command, "abort") == 0) {
@@ -195,12 +198,23 @@ int main(int argc, char **argv)
             msg_fatal("the Postfix mail system is not running");
         msg_info("refreshing the Postfix mail system");
         postfix_signal(pid, SIGHUP, 0);
+    } else if (strcmp(command, "flush") == 0) {
+        VSTRING *postqueue = vstring_alloc(100);
+
+        vstring_sprintf(postqueue, "%s/postqueue", var_command_directory);
+        if (setenv("MAIL_CONFIG", mail_conf_dir, 1) < 0)
+            msg_fatal("setenv: %m");
+        if (msg_verbose)
+            execl(vstring_str(postqueue), "postqueue", "-v", "-f", (char *)NULL);
+        else
+            execl(vstring_str(postqueue), "postqueue", "-f", (char *)NULL);
+        msg_fatal("exec %s: %m", vstring_str(postqueue));
     } else if (strcmp(command, "status") == 0) {
         if (pid == 0) {
             msg_info("the Postfix mail system is not running");
             return 1;
         }
-        msg_info("the Postfix mail system is running: PID: %ld", (long) pid);
+        msg_info("the Postfix mail system is running: PID: %ld", (long)pid);
     } else {
         postfix_usage();
     }

@@ -1,0 +1,1 @@
+$(eval $(call program,pickup,libexec,global util))

@@ -1,0 +1,1 @@
+$(eval $(call program,postdrop,bin,global util))

@@ -1,0 +1,1 @@
+$(eval $(call program,postkick,bin,global util))

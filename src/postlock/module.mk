@@ -1,0 +1,1 @@
+$(eval $(call program,postlock,bin,global util))

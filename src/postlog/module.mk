@@ -1,0 +1,1 @@
+$(eval $(call program,postlog,bin,global util))
