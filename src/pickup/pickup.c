@@ -28,6 +28,10 @@
  * No cleanup flag is ever taken from a maildrop file: sendmail -t puts
  * the header recipients in the extracted segment itself.
  *
+ * Before the end of each message the file is renamed to ID_QID (QID:
+ * the new queue file) so a crash cannot submit it twice; see
+ * pickup_claim().
+ *
  * Outcome: status 0 from cleanup removes the maildrop file. A temporary
  * cleanup failure (or a lost connection) keeps it for the next scan. A
  * permanent one is logged ("warning: maildrop/ID: error writing QID:
@@ -81,7 +85,8 @@ typedef struct PICKUP_REC {
 } PICKUP_REC;
 
 typedef struct PICKUP_INFO {
-    const char *id; /* maildrop file name */
+    const char *id; /* maildrop file name, without a claim suffix */
+    VSTRING *name;  /* the file's current name (renamed when claimed) */
     uid_t uid;      /* file owner */
     bool trusted;   /* owned by our own user */
     time_t mtime;
@@ -251,6 +256,71 @@ static bool pickup_put_env(VSTREAM *cleanup, const PICKUP_INFO *info, int type, 
     return rec_put(cleanup, type, data, len) != REC_TYPE_ERROR;
 }
 
+/*
+ * Exactly once across crashes. Before pickup sends the end of a message,
+ * it renames the maildrop file to BASE_QID, QID being the queue file
+ * cleanup is writing for it. If pickup or cleanup dies after cleanup made
+ * that file complete but before pickup removed the maildrop file, the next
+ * scan sees the claim, finds QID complete in the queue and only removes
+ * the maildrop file; an incomplete QID (cleanup died while writing) is
+ * removed and the message submitted again. What remains: a crash followed
+ * by delivery and removal of QID before the next scan, or the loss of the
+ * (unsynced) rename in a power failure, can still submit a message twice;
+ * nothing can lose one.
+ */
+static bool pickup_claim(PICKUP_INFO *info, const char *qid)
+{
+    VSTRING *old_path = vstring_alloc(100);
+    VSTRING *new_path = vstring_alloc(100);
+    VSTRING *new_name = vstring_alloc(100);
+    bool ok;
+
+    vstring_sprintf(new_name, "%s_%s", info->id, qid);
+    mail_queue_path(old_path, MAIL_QUEUE_MAILDROP, vstring_str(info->name), false);
+    mail_queue_path(new_path, MAIL_QUEUE_MAILDROP, vstring_str(new_name), false);
+    ok = rename(vstring_str(old_path), vstring_str(new_path)) == 0;
+    if (ok)
+        vstring_strcpy(info->name, vstring_str(new_name));
+    else
+        msg_warn("rename %s to %s: %m", vstring_str(old_path), vstring_str(new_path));
+    vstring_free(old_path);
+    vstring_free(new_path);
+    vstring_free(new_name);
+    return ok;
+}
+
+/*
+ * A claimed file (BASE_QID) whose queue file QID is complete in some
+ * queue was already submitted: true. An incomplete QID left by a cleanup
+ * that died is removed; false means "submit again".
+ */
+static bool pickup_claim_done(const char *name)
+{
+    static const char *const queues[] = {MAIL_QUEUE_INCOMING, MAIL_QUEUE_ACTIVE, MAIL_QUEUE_DEFERRED,
+                                         MAIL_QUEUE_HOLD, NULL};
+    const char *qid = strrchr(name, '_');
+    VSTRING *path = vstring_alloc(100);
+    struct stat st;
+    bool done = false;
+
+    if (qid == NULL || !mail_queue_id_ok(++qid))
+        goto out;
+    for (const char *const *q = queues; *q && !done; q++) {
+        mail_queue_path(path, *q, qid, false);
+        if (stat(vstring_str(path), &st) < 0)
+            continue;
+        if ((st.st_mode & MAIL_QUEUE_STAT_READY) == MAIL_QUEUE_STAT_READY) {
+            msg_info("%s/%s: already queued as %s", MAIL_QUEUE_MAILDROP, name, qid);
+            done = true;
+        } else if (strcmp(*q, MAIL_QUEUE_INCOMING) == 0 && unlink(vstring_str(path)) < 0 && errno != ENOENT) {
+            msg_warn("remove incomplete %s: %m", vstring_str(path));
+        }
+    }
+out:
+    vstring_free(path);
+    return done;
+}
+
 /* Copy one maildrop file into cleanup; see the file header for the outcome. */
 static enum pickup_result pickup_copy(VSTREAM *src, PICKUP_INFO *info, VSTRING *why)
 {
@@ -276,6 +346,10 @@ static enum pickup_result pickup_copy(VSTREAM *src, PICKUP_INFO *info, VSTRING *
         goto out;
     if (attr_scan(cleanup, ATTR_FLAG_STRICT, RECV_ATTR_STR(MAIL_ATTR_QUEUEID, qid), ATTR_TYPE_END) != 1) {
         vstring_strcpy(why, "no queue ID from the cleanup service");
+        goto out;
+    }
+    if (!pickup_claim(info, vstring_str(qid))) {
+        vstring_sprintf(why, "cannot claim the file for %s", vstring_str(qid));
         goto out;
     }
     if (info->orig_id == NULL && info->has_size)
@@ -352,38 +426,56 @@ out:
     return result;
 }
 
-/* Move a bad maildrop file out of the way, keeping it for inspection. */
-static void pickup_corrupt(const char *id)
+/* Move a bad maildrop file NAME out of the way as corrupt/ID (its name before a claim). */
+static void pickup_corrupt(const char *name, const char *id)
 {
-    if (mail_queue_rename(id, MAIL_QUEUE_MAILDROP, MAIL_QUEUE_CORRUPT) < 0)
-        msg_warn("saving corrupt file \"%s/%s\" as \"%s/%s\": %m", MAIL_QUEUE_MAILDROP, id,
-                 MAIL_QUEUE_CORRUPT, id);
+    VSTRING *from = vstring_alloc(100);
+    VSTRING *to = vstring_alloc(100);
+
+    mail_queue_path(from, MAIL_QUEUE_MAILDROP, name, true); /* the skeleton runs in queue_directory */
+    mail_queue_path(to, MAIL_QUEUE_CORRUPT, id, true);
+    if (rename(vstring_str(from), vstring_str(to)) < 0)
+        msg_warn("saving corrupt file \"%s\" as \"%s\": %m", vstring_str(from), vstring_str(to));
     else
-        msg_warn("saving corrupt file \"%s/%s\" as \"%s/%s\"", MAIL_QUEUE_MAILDROP, id, MAIL_QUEUE_CORRUPT,
-                 id);
+        msg_warn("saving corrupt file \"%s\" as \"%s\"", vstring_str(from), vstring_str(to));
+    vstring_free(from);
+    vstring_free(to);
 }
 
 /* Handle one maildrop entry. */
-static void pickup_file(const char *id)
+static void pickup_file(const char *entry)
 {
     VSTRING *path = vstring_alloc(100);
     VSTRING *why = vstring_alloc(100);
-    PICKUP_INFO info = {.id = id};
+    VSTRING *base = vstring_alloc(100);
+    PICKUP_INFO info = {.name = vstring_alloc(100)};
+    const char *sep;
     struct stat st;
     struct stat lst;
     VSTREAM *src;
     int fd;
     enum pickup_result result;
 
-    mail_queue_path(path, MAIL_QUEUE_MAILDROP, id, false);
+    /* A claimed file: BASE_QID (see pickup_claim()). */
+    if ((sep = strchr(entry, '_')) != NULL) {
+        if (pickup_claim_done(entry)) {
+            if (mail_queue_remove(MAIL_QUEUE_MAILDROP, entry) < 0 && errno != ENOENT)
+                msg_warn("remove %s/%s: %m", MAIL_QUEUE_MAILDROP, entry);
+            goto done;
+        }
+        vstring_strncpy(base, entry, (size_t)(sep - entry));
+    }
+    info.id = sep ? vstring_str(base) : entry;
+    vstring_strcpy(info.name, entry);
+    mail_queue_path(path, MAIL_QUEUE_MAILDROP, entry, false);
     if (lstat(vstring_str(path), &lst) < 0) {
         if (errno != ENOENT)
             msg_warn("stat %s: %m", vstring_str(path));
         goto done;
     }
     if (!S_ISREG(lst.st_mode)) {
-        msg_warn("%s/%s: not a regular file", MAIL_QUEUE_MAILDROP, id);
-        pickup_corrupt(id);
+        msg_warn("%s/%s: not a regular file", MAIL_QUEUE_MAILDROP, entry);
+        pickup_corrupt(entry, entry);
         goto done;
     }
     if ((lst.st_mode & S_IXUSR) == 0)
@@ -394,7 +486,7 @@ static void pickup_file(const char *id)
         goto done;
     }
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_ino != lst.st_ino || st.st_dev != lst.st_dev) {
-        msg_warn("%s/%s: file was replaced while being opened", MAIL_QUEUE_MAILDROP, id);
+        msg_warn("%s/%s: file was replaced while being opened", MAIL_QUEUE_MAILDROP, entry);
         close(fd);
         goto done;
     }
@@ -411,20 +503,23 @@ static void pickup_file(const char *id)
     switch (result) {
     case PICKUP_DONE:
     case PICKUP_REMOVE:
-        if (mail_queue_remove(MAIL_QUEUE_MAILDROP, id) < 0 && errno != ENOENT)
-            msg_warn("remove %s: %m", vstring_str(path));
+        if (mail_queue_remove(MAIL_QUEUE_MAILDROP, vstring_str(info.name)) < 0 && errno != ENOENT)
+            msg_warn("remove %s/%s: %m", MAIL_QUEUE_MAILDROP, vstring_str(info.name));
         break;
     case PICKUP_CORRUPT:
-        pickup_corrupt(id);
+        pickup_corrupt(vstring_str(info.name), info.id);
         break;
     case PICKUP_KEEP:
         if (VSTRING_LEN(why))
-            msg_warn("%s/%s: %s; will try again later", MAIL_QUEUE_MAILDROP, id, vstring_str(why));
+            msg_warn("%s/%s: %s; will try again later", MAIL_QUEUE_MAILDROP, vstring_str(info.name),
+                     vstring_str(why));
         break;
     }
 done:
     vstring_free(path);
     vstring_free(why);
+    vstring_free(base);
+    vstring_free(info.name);
 }
 
 /* Take every complete file in maildrop/. */
