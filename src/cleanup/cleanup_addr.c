@@ -192,7 +192,7 @@ void cleanup_addr_sender(CLEANUP_STATE *state, const char *addr)
     if ((state->flags & CLEANUP_FLAG_BCC_OK) && *vstring_str(clean) && cleanup_send_bcc_maps &&
         state->errs == 0 &&
         (bcc = cleanup_addr_bcc_lookup(state, cleanup_send_bcc_maps, vstring_str(clean))) != NULL) {
-        cleanup_addr_bcc(state, bcc, CLEANUP_DSN_NOTIFY_NEVER);
+        cleanup_addr_bcc(state, bcc, DSN_NOTIFY_NEVER);
         myfree(bcc);
     }
     vstring_free(clean);
@@ -214,7 +214,7 @@ void cleanup_addr_recipient(CLEANUP_STATE *state, const char *addr)
                           state->orig_rcpt ? state->orig_rcpt : addr, vstring_str(clean));
     if ((state->flags & CLEANUP_FLAG_BCC_OK) && cleanup_rcpt_bcc_maps && state->errs == 0 &&
         (bcc = cleanup_addr_bcc_lookup(state, cleanup_rcpt_bcc_maps, vstring_str(clean))) != NULL) {
-        cleanup_addr_bcc(state, bcc, CLEANUP_DSN_NOTIFY_NEVER);
+        cleanup_addr_bcc(state, bcc, DSN_NOTIFY_NEVER);
         myfree(bcc);
     }
     vstring_free(clean);

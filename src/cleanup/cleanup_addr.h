@@ -56,13 +56,6 @@
 #define CLEANUP_ADDR_HDR_FROM (1 << 2) /* header_sender */
 #define CLEANUP_ADDR_HDR_RCPT (1 << 3) /* header_recipient */
 
-/* DSN NOTIFY bits as written in REC_TYPE_DSN_NOTIFY records. */
-#define CLEANUP_DSN_NOTIFY_NEVER   (1 << 0)
-#define CLEANUP_DSN_NOTIFY_SUCCESS (1 << 1)
-#define CLEANUP_DSN_NOTIFY_FAILURE (1 << 2)
-#define CLEANUP_DSN_NOTIFY_DELAY   (1 << 3)
-#define CLEANUP_DSN_NOTIFY_ANY     15
-
 /* The reason clients get for a lookup problem (Postfix's SMTP reply). */
 #define CLEANUP_ADDR_DEFER_TEXT "4.3.0 Error: queue file write error"
 

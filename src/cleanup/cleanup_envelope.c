@@ -123,8 +123,8 @@ static int cleanup_envelope_notify(const char *text)
     if (!alldig(text))
         return -1;
     value = strtol(text, &end, 10);
-    if (value == CLEANUP_DSN_NOTIFY_NEVER ||
-        (value > 0 && value <= CLEANUP_DSN_NOTIFY_ANY && (value & CLEANUP_DSN_NOTIFY_NEVER) == 0))
+    if (value == DSN_NOTIFY_NEVER ||
+        (value > 0 && value <= DSN_NOTIFY_ANY && (value & DSN_NOTIFY_NEVER) == 0))
         return (int)value;
     return -1;
 }

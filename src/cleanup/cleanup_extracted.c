@@ -61,7 +61,7 @@ static void cleanup_extracted_end(CLEANUP_STATE *state)
             for (size_t i = 0; i < state->header_bcc->argc; i++)
                 cleanup_addr_bcc(state, state->header_bcc->argv[i], 0);
         if ((state->flags & CLEANUP_FLAG_BCC_OK) && state->first_rcpt && var_always_bcc && *var_always_bcc)
-            cleanup_addr_bcc(state, var_always_bcc, CLEANUP_DSN_NOTIFY_NEVER);
+            cleanup_addr_bcc(state, var_always_bcc, DSN_NOTIFY_NEVER);
         if (state->redirect)
             cleanup_out_format(state, REC_TYPE_ATTR, "%s=%s", MAIL_ATTR_REDIRECT, state->redirect);
         if (state->filter && state->redirect == NULL)

@@ -33,6 +33,7 @@
 #include "cleanup_content.h"
 #include "cleanup_user.h"
 #include "is_header.h"
+#include "mail_date.h"
 #include "mail_params.h"
 #include "msg.h"
 #include "vstring.h"
@@ -41,33 +42,6 @@
 
 /* Characters an atom may hold besides letters, digits and 8-bit bytes. */
 #define CLEANUP_ATEXT "!#$%&'*+-/=?^_`{|}~"
-
-/* A date as Postfix writes one: "Sat, 21 Nov 2026 15:01:02 +0000 (UTC)", local zone. */
-static const char *cleanup_missing_date(VSTRING *buf, time_t when)
-{
-    struct tm gmt;
-    struct tm lt;
-    char text[100];
-    char zone[64];
-    long offset;
-
-    gmtime_r(&when, &gmt);
-    localtime_r(&when, &lt);
-    /* Minutes east of GMT, from the two broken-down times. */
-    offset = (lt.tm_hour - gmt.tm_hour) * 60 + (lt.tm_min - gmt.tm_min);
-    if (lt.tm_year != gmt.tm_year)
-        offset += lt.tm_year < gmt.tm_year ? -24 * 60 : 24 * 60;
-    else if (lt.tm_yday != gmt.tm_yday)
-        offset += lt.tm_yday < gmt.tm_yday ? -24 * 60 : 24 * 60;
-    strftime(text, sizeof(text), "%a, %e %b %Y %H:%M:%S", &lt);
-    if (strftime(zone, sizeof(zone), "%Z", &lt) == 0)
-        zone[0] = 0;
-    vstring_sprintf(buf, "%s %c%02ld%02ld", text, offset < 0 ? '-' : '+', labs(offset) / 60,
-                    labs(offset) % 60);
-    if (zone[0])
-        vstring_sprintf_append(buf, " (%s)", zone);
-    return vstring_str(buf);
-}
 
 /* Does the full name need to be a quoted string in a phrase? */
 static bool cleanup_missing_needs_quotes(const char *name)
@@ -185,7 +159,7 @@ void cleanup_missing_headers(CLEANUP_STATE *state)
                 state->arrival_time.tv_sec ? state->arrival_time.tv_sec : state->create_time.tv_sec;
 
             vstring_sprintf(hdr, "%sDate: ", prefix);
-            vstring_strcat(hdr, cleanup_missing_date(tmp, arrival));
+            vstring_strcat(hdr, mail_date(tmp, arrival));
             cleanup_content_out_header(state, vstring_str(hdr));
             state->headers_seen |= date_bit;
         }

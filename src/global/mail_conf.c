@@ -3,6 +3,8 @@
  */
 #include "sys_defs.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +26,7 @@ HTABLE *mail_conf_overrides;
 const char *mail_conf_macro_error = "dictionary mail_dict: macro processing error";
 
 static MAIL_CONF_UNDEF_FN mail_conf_undef_fn;
-static HTABLE *mail_conf_cache;         /* expanded values */
+static HTABLE *mail_conf_cache; /* expanded values */
 
 /* Release a cached expanded value. */
 static void mail_conf_free_value(void *ptr)
@@ -215,4 +217,18 @@ void mail_conf_forget(void)
     mail_conf_table = htable_create(10, 0);
     mail_conf_overrides = htable_create(10, 0);
     mail_conf_flush_cache();
+}
+
+/* Select the instance in PATH (a directory, or a file in one) via MAIL_CONFIG. */
+void mail_conf_select(const char *path)
+{
+    struct stat st;
+    char *dir = mystrdup(path);
+    char *slash;
+
+    if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode) && (slash = strrchr(dir, '/')) != NULL)
+        *slash = 0;
+    if (setenv("MAIL_CONFIG", dir, 1) < 0)
+        msg_fatal("setenv: %m");
+    myfree(dir);
 }

@@ -12,6 +12,9 @@
  * everywhere; mail_conf_eval() returns it with $names expanded (fatal on a
  * macro error); mail_conf_expand() expands an arbitrary value.
  * mail_conf_entry() returns where a main.cf value was set.
+ * mail_conf_select(PATH) picks the instance for this process and the
+ * programs it runs (-c/-C): it sets MAIL_CONFIG to PATH, or to PATH's
+ * directory when PATH names a file (sendmail -C main.cf).
  * mail_conf_forget() drops main.cf and -o settings (postconf -d).
  *
  * Every value reference that hits an undefined name calls the hook set
@@ -38,6 +41,7 @@ extern HTABLE *mail_conf_table;         /* main.cf entries, in file order */
 extern HTABLE *mail_conf_overrides;     /* -o entries */
 extern const char *mail_conf_macro_error; /* fatal text after a macro error */
 
+extern void mail_conf_select(const char *path);
 extern void mail_conf_read(void);
 extern void mail_conf_read_dir(const char *dir);
 extern void mail_conf_override(const char *name, const char *value);

@@ -320,8 +320,7 @@ void mail_server_init(const char *kind, int argc, char **argv, const MAIL_SERVER
     while ((ch = getopt(argc, argv, "+c:dDn:o:s:St:uvz")) != -1) {
         switch (ch) {
         case 'c':
-            if (setenv("MAIL_CONFIG", optarg, 1) < 0)
-                msg_fatal("setenv: %m");
+            mail_conf_select(optarg);
             break;
         case 'd':
             mail_server.debug = mail_server.standalone = true;

@@ -499,8 +499,7 @@ int mkmap_main(int argc, char **argv, int syntax)
             opts.message |= MKMAP_MSG_BODY;
             break;
         case 'c':
-            if (setenv("MAIL_CONFIG", optarg, 1) < 0)
-                msg_fatal("setenv: %m");
+            mail_conf_select(optarg);
             break;
         case 'd':
             if (query || list)

@@ -20,24 +20,24 @@
 #ifndef REC_TYPE_H
 #define REC_TYPE_H
 
-#define REC_TYPE_SIZE  'C' /* fixed-width size record, first in the file */
-#define REC_TYPE_TIME  'T' /* arrival time: "SECONDS MICROSECONDS" */
-#define REC_TYPE_CTIME 'c' /* file creation time: "SECONDS MICROSECONDS" */
-#define REC_TYPE_FULL  'F' /* sender full name (for an added From:) */
-#define REC_TYPE_FROM  'S' /* envelope sender ("" = null sender) */
-#define REC_TYPE_ATTR  'A' /* named attribute "name=value" */
-#define REC_TYPE_ORCP  'O' /* original recipient of the next RCPT */
+#define REC_TYPE_SIZE       'C' /* fixed-width size record, first in the file */
+#define REC_TYPE_TIME       'T' /* arrival time: "SECONDS MICROSECONDS" */
+#define REC_TYPE_CTIME      'c' /* file creation time: "SECONDS MICROSECONDS" */
+#define REC_TYPE_FULL       'F' /* sender full name (for an added From:) */
+#define REC_TYPE_FROM       'S' /* envelope sender ("" = null sender) */
+#define REC_TYPE_ATTR       'A' /* named attribute "name=value" */
+#define REC_TYPE_ORCP       'O' /* original recipient of the next RCPT */
 #define REC_TYPE_DSN_ORCPT  'o' /* DSN ORCPT of the next RCPT ("rfc822;addr") */
 #define REC_TYPE_DSN_NOTIFY 'n' /* DSN NOTIFY bits of the next RCPT (decimal) */
-#define REC_TYPE_RCPT  'R' /* recipient, pending */
-#define REC_TYPE_DONE  'D' /* recipient, delivered or bounced (was RCPT) */
-#define REC_TYPE_DRCP  'd' /* recipient, dropped before queueing (was RCPT) */
-#define REC_TYPE_WARN  'W' /* delay warning time (seconds since the epoch) */
-#define REC_TYPE_MESG  'M' /* start of message content */
-#define REC_TYPE_NORM  'N' /* a content line, end of line after it */
-#define REC_TYPE_CONT  'L' /* part of a long content line, continued next */
-#define REC_TYPE_XTRA  'X' /* start of the extracted segment */
-#define REC_TYPE_END   'E' /* end of the file (or of the client's stream) */
+#define REC_TYPE_RCPT       'R' /* recipient, pending */
+#define REC_TYPE_DONE       'D' /* recipient, delivered or bounced (was RCPT) */
+#define REC_TYPE_DRCP       'd' /* recipient, dropped before queueing (was RCPT) */
+#define REC_TYPE_WARN       'W' /* delay warning time (seconds since the epoch) */
+#define REC_TYPE_MESG       'M' /* start of message content */
+#define REC_TYPE_NORM       'N' /* a content line, end of line after it */
+#define REC_TYPE_CONT       'L' /* part of a long content line, continued next */
+#define REC_TYPE_XTRA       'X' /* start of the extracted segment */
+#define REC_TYPE_END        'E' /* end of the file (or of the client's stream) */
 
 /*
  * The SIZE record is written first with placeholder values and rewritten
@@ -51,7 +51,7 @@
 #define REC_SIZE_LEN    79
 
 /* Record types only seen on the client -> cleanup stream. */
-#define REC_TYPE_FLGS  'f' /* cleanup flags (decimal) */
+#define REC_TYPE_FLGS 'f' /* cleanup flags (decimal) */
 
 /* Results of rec_get() besides a record type. */
 #define REC_TYPE_EOF   (-1) /* clean end of input before a record */
@@ -67,15 +67,26 @@
 #define MAIL_ATTR_LOG_HELO_NAME   "log_helo_name"
 #define MAIL_ATTR_LOG_PROTO_NAME  "log_protocol_name"
 #define MAIL_ATTR_LOG_ORIGIN      "log_message_origin"
-#define MAIL_ATTR_RWR_CONTEXT     "rewrite_context"   /* "local" or "remote" */
-#define MAIL_ATTR_ORIG_ID         "orig_id"           /* postsuper -r */
+#define MAIL_ATTR_RWR_CONTEXT     "rewrite_context" /* "local" or "remote" */
+#define MAIL_ATTR_ORIG_ID         "orig_id"         /* postsuper -r */
 #define MAIL_ATTR_DSN_ENVID       "envelope_id"
-#define MAIL_ATTR_DSN_RET         "dsn_ret"           /* 1 FULL, 2 HDRS */
-#define MAIL_ATTR_ENCODING        "encoding"          /* 7bit, 8bitmime */
+#define MAIL_ATTR_DSN_RET         "dsn_ret"  /* 1 FULL, 2 HDRS */
+#define MAIL_ATTR_ENCODING        "encoding" /* 7bit, 8bitmime */
 #define MAIL_ATTR_SMTPUTF8        "smtputf8"
-#define MAIL_ATTR_TRACE_FLAGS     "trace_flags"       /* sendmail -v, -bv */
-#define MAIL_ATTR_FILTER          "content_filter"    /* transport:nexthop */
-#define MAIL_ATTR_REDIRECT        "redirect"          /* REDIRECT action */
+#define MAIL_ATTR_TRACE_FLAGS     "trace_flags"    /* sendmail -v, -bv */
+#define MAIL_ATTR_FILTER          "content_filter" /* transport:nexthop */
+#define MAIL_ATTR_REDIRECT        "redirect"       /* REDIRECT action */
 #define MAIL_ATTR_HOLD_REASON     "hold_reason"
+
+/* Bits of REC_TYPE_DSN_NOTIFY (Postfix's values). */
+#define DSN_NOTIFY_NEVER   (1 << 0)
+#define DSN_NOTIFY_SUCCESS (1 << 1)
+#define DSN_NOTIFY_FAILURE (1 << 2)
+#define DSN_NOTIFY_DELAY   (1 << 3)
+#define DSN_NOTIFY_ANY     (DSN_NOTIFY_SUCCESS | DSN_NOTIFY_FAILURE | DSN_NOTIFY_DELAY)
+
+/* Bits of MAIL_ATTR_TRACE_FLAGS (Postfix's values). */
+#define DEL_REQ_FLAG_MTA_VRFY (1 << 9)  /* sendmail -bv: verify, do not deliver */
+#define DEL_REQ_FLAG_RECORD   (1 << 10) /* sendmail -v: report the delivery */
 
 #endif

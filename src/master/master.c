@@ -145,8 +145,7 @@ int main(int argc, char **argv)
     while ((ch = getopt(argc, argv, "c:dv")) != -1) {
         switch (ch) {
         case 'c':
-            if (setenv("MAIL_CONFIG", optarg, 1) < 0)
-                msg_fatal("setenv: %m");
+            mail_conf_select(optarg);
             break;
         case 'd':
             foreground = 1;

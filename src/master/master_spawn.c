@@ -173,8 +173,7 @@ static NORETURN master_exec(MASTER_SERV *serv)
         (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
     master_cloexec_from(MASTER_LISTEN_FD + serv->listen_count);
 
-    if (setenv("MAIL_CONFIG", mail_conf_dir, 1) < 0)
-        msg_fatal("setenv: %m");
+    mail_conf_select(mail_conf_dir);
     snprintf(buf, sizeof(buf), "%u", serv->generation);
     setenv("MASTER_GENERATION", buf, 1);
     setenv("MAIL_LOGTAG", var_syslog_name, 1);

@@ -46,20 +46,6 @@ static bool newaliases_build(const char *table)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-/* -C (sendmail's) or -c: a config directory, or a main.cf file in one. */
-static void newaliases_config(const char *path)
-{
-    struct stat st;
-    char *dir = mystrdup(path);
-    char *slash;
-
-    if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode) && (slash = strrchr(dir, '/')) != NULL)
-        *slash = 0;
-    if (setenv("MAIL_CONFIG", dir, 1) < 0)
-        msg_fatal("setenv: %m");
-    myfree(dir);
-}
-
 int main(int argc, char **argv)
 {
     char *copy;
@@ -74,7 +60,7 @@ int main(int argc, char **argv)
         switch (ch) {
         case 'c':
         case 'C':
-            newaliases_config(optarg);
+            mail_conf_select(optarg);
             break;
         case 'v':
             msg_verbose++;

@@ -55,6 +55,7 @@
 #include "argv.h"
 #include "attr.h"
 #include "cleanup_user.h"
+#include "mail_date.h"
 #include "mail_params.h"
 #include "mail_proto.h"
 #include "mail_queue.h"
@@ -100,22 +101,6 @@ typedef struct PICKUP_INFO {
     long arrival_usec;
     bool has_time;
 } PICKUP_INFO;
-
-/* "Sat, 21 Nov 2026 15:01:02 +0000 (UTC)": RFC 5322 local time as Postfix writes it. */
-static const char *pickup_date(VSTRING *buf, time_t when)
-{
-    struct tm tm;
-    char text[100];
-    long off;
-
-    localtime_r(&when, &tm);
-    off = tm.tm_gmtoff / 60;
-    strftime(text, sizeof(text), "%a, %e %b %Y %H:%M:%S ", &tm);
-    vstring_sprintf(buf, "%s%c%02ld%02ld", text, off < 0 ? '-' : '+', labs(off) / 60, labs(off) % 60);
-    strftime(text, sizeof(text), " (%Z)", &tm);
-    vstring_strcat(buf, text);
-    return vstring_str(buf);
-}
 
 /* True when TYPE may appear in the envelope or extracted segment. */
 static bool pickup_env_type_ok(int type, bool trusted)
@@ -372,7 +357,7 @@ static enum pickup_result pickup_copy(VSTREAM *src, PICKUP_INFO *info, VSTRING *
     write_ok = write_ok && rec_put(cleanup, REC_TYPE_MESG, "", 0) != REC_TYPE_ERROR &&
                rec_fprintf(cleanup, REC_TYPE_NORM, "Received: by %s (%s, from userid %ld)", var_myhostname,
                            var_mail_name, (long)info->uid) != REC_TYPE_ERROR &&
-               rec_fprintf(cleanup, REC_TYPE_NORM, "\tid %s; %s", vstring_str(qid), pickup_date(buf, when)) !=
+               rec_fprintf(cleanup, REC_TYPE_NORM, "\tid %s; %s", vstring_str(qid), mail_date(buf, when)) !=
                    REC_TYPE_ERROR;
     vstring_truncate(pending, 0);
 

@@ -353,8 +353,7 @@ int main(int argc, char **argv)
             flags |= PC_FLAG_BODY;
             break;
         case 'c':
-            if (setenv("MAIL_CONFIG", optarg, 1) < 0)
-                msg_fatal("setenv: %m");
+            mail_conf_select(optarg);
             break;
         case 'd':
             flags |= PC_FLAG_DEC;

@@ -207,8 +207,7 @@ int main(int argc, char **argv)
     while ((ch = getopt(argc, argv, "c:rv")) != -1) {
         switch (ch) {
         case 'c':
-            if (setenv("MAIL_CONFIG", optarg, 1) < 0)
-                msg_fatal("setenv: %m");
+            mail_conf_select(optarg);
             break;
         case 'r':
             break; /* raw records: the only input format */

@@ -150,8 +150,7 @@ int main(int argc, char **argv)
     while ((ch = getopt(argc, argv, "c:Dv")) != -1) {
         switch (ch) {
         case 'c':
-            if (setenv("MAIL_CONFIG", optarg, 1) < 0)
-                msg_fatal("setenv: %m");
+            mail_conf_select(optarg);
             break;
         case 'D':
             break;
@@ -202,8 +201,7 @@ int main(int argc, char **argv)
         VSTRING *postqueue = vstring_alloc(100);
 
         vstring_sprintf(postqueue, "%s/postqueue", var_command_directory);
-        if (setenv("MAIL_CONFIG", mail_conf_dir, 1) < 0)
-            msg_fatal("setenv: %m");
+        mail_conf_select(mail_conf_dir);
         if (msg_verbose)
             execl(vstring_str(postqueue), "postqueue", "-v", "-f", (char *)NULL);
         else

@@ -64,18 +64,6 @@
 #include "vstream.h"
 #include "vstring.h"
 
-/*
- * DSN NOTIFY bits (REC_TYPE_DSN_NOTIFY) and delivery trace flags
- * (MAIL_ATTR_TRACE_FLAGS) with Postfix's values; no shared header defines
- * them yet.
- */
-#define SENDMAIL_NOTIFY_NEVER   (1 << 0)
-#define SENDMAIL_NOTIFY_SUCCESS (1 << 1)
-#define SENDMAIL_NOTIFY_FAILURE (1 << 2)
-#define SENDMAIL_NOTIFY_DELAY   (1 << 3)
-#define SENDMAIL_TRACE_VERIFY   (1 << 9)  /* sendmail -bv: verify, do not deliver */
-#define SENDMAIL_TRACE_RECORD   (1 << 10) /* sendmail -v: report the delivery */
-
 #define SENDMAIL_DSN_RET_FULL 1
 #define SENDMAIL_DSN_RET_HDRS 2
 
@@ -118,20 +106,6 @@ static void sendmail_cleanup(void)
     }
 }
 
-/* -C: a config directory, or a main.cf file in one. */
-static void sendmail_config(const char *path)
-{
-    struct stat st;
-    char *dir = mystrdup(path);
-    char *slash;
-
-    if (stat(path, &st) == 0 && !S_ISDIR(st.st_mode) && (slash = strrchr(dir, '/')) != NULL)
-        *slash = 0;
-    if (setenv("MAIL_CONFIG", dir, 1) < 0)
-        msg_fatal("setenv: %m");
-    myfree(dir);
-}
-
 /* -N: "never" or a list of success, delay, failure; 0 after a warning. */
 static int sendmail_notify(const char *value)
 {
@@ -139,10 +113,10 @@ static int sendmail_notify(const char *value)
         const char *name;
         int bit;
     } names[] = {
-        {"never", SENDMAIL_NOTIFY_NEVER},
-        {"success", SENDMAIL_NOTIFY_SUCCESS},
-        {"failure", SENDMAIL_NOTIFY_FAILURE},
-        {"delay", SENDMAIL_NOTIFY_DELAY},
+        {"never", DSN_NOTIFY_NEVER},
+        {"success", DSN_NOTIFY_SUCCESS},
+        {"failure", DSN_NOTIFY_FAILURE},
+        {"delay", DSN_NOTIFY_DELAY},
     };
     ARGV *words = argv_split(value, ", \t");
     int mask = 0;
@@ -161,7 +135,7 @@ static int sendmail_notify(const char *value)
         mask |= names[j].bit;
     }
     argv_free(words);
-    if (mask == 0 || mask < 0 || ((mask & SENDMAIL_NOTIFY_NEVER) && mask != SENDMAIL_NOTIFY_NEVER)) {
+    if (mask == 0 || mask < 0 || ((mask & DSN_NOTIFY_NEVER) && mask != DSN_NOTIFY_NEVER)) {
         msg_warn("bad -N option value -- ignored");
         return 0;
     }
@@ -232,8 +206,7 @@ static NORETURN sendmail_exec(const char *dir, const char *prog, ARGV *args)
         argv_add(argv, args->argv[i]);
     if (msg_verbose)
         argv_insert(argv, 1, "-v");
-    if (setenv("MAIL_CONFIG", mail_conf_dir, 1) < 0)
-        msg_fatal("setenv: %m");
+    mail_conf_select(mail_conf_dir);
     execv(vstring_str(path), argv->argv);
     msg_fatal_status(errno == ENOENT ? EX_UNAVAILABLE : EX_OSERR, "execv %s: %m", vstring_str(path));
 }
@@ -247,8 +220,7 @@ static VSTREAM *sendmail_postdrop(const char *sender, long uid)
     vstring_sprintf(path, "%s/postdrop", var_command_directory);
     if (pipe(fds) < 0)
         msg_fatal_status(EX_OSERR, "pipe: %m");
-    if (setenv("MAIL_CONFIG", mail_conf_dir, 1) < 0)
-        msg_fatal("setenv: %m");
+    mail_conf_select(mail_conf_dir);
     fflush(NULL);
     switch (sendmail_postdrop_pid = fork()) {
     case -1:
@@ -368,7 +340,7 @@ static int sendmail_enqueue(const SENDMAIL_OPTS *opts, const char *sender, const
     VSTREAM *dst;
     VSTRING *buf = vstring_alloc(100);
     int status;
-    int trace = (opts->verify ? SENDMAIL_TRACE_VERIFY : 0) | (opts->verbose ? SENDMAIL_TRACE_RECORD : 0);
+    int trace = (opts->verify ? DEL_REQ_FLAG_MTA_VRFY : 0) | (opts->verbose ? DEL_REQ_FLAG_RECORD : 0);
 
     dst = sendmail_postdrop(sender, uid);
     if (opts->envid) {
@@ -600,7 +572,7 @@ int main(int argc, char **argv)
             config = argv[i] + 2;
     }
     if (config)
-        sendmail_config(config);
+        mail_conf_select(config);
     mail_conf_read();
     mail_params_init();
     maillog_client_init("sendmail", MAILLOG_CLIENT_FLAG_NONE);
