@@ -26,7 +26,8 @@
  *
  * Environment: MAIL_CONFIG (the instance), MAIL_VERBOSE when the master
  * is verbose, MAIL_LOGTAG. Standard input, output and error are
- * /dev/null; daemons log through msg/maillog_client.
+ * /dev/null, except that standard output stays the master's when
+ * maillog_file is /dev/stdout; daemons log through msg/maillog_client.
  *
  * master_notify(pid, generation, status) writes one status record; it
  * returns 0 or -1 (the master has gone; callers then exit).

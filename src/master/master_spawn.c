@@ -166,8 +166,10 @@ static NORETURN master_exec(MASTER_SERV *serv)
             msg_fatal("dup2 listen descriptor: %m");
     if ((null_fd = open("/dev/null", O_RDWR)) < 0)
         msg_fatal("open /dev/null: %m");
+    /* maillog_file = /dev/stdout (make run, containers): every process logs to the master's stdout. */
     for (int fd = 0; fd < 3; fd++)
-        if (null_fd != fd && dup2(null_fd, fd) < 0)
+        if (null_fd != fd && !(fd == 1 && strcmp(var_maillog_file, "/dev/stdout") == 0) &&
+            dup2(null_fd, fd) < 0)
             msg_fatal("dup2 /dev/null: %m");
     for (int fd = 3; fd < MASTER_STATUS_FD; fd++)
         (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
