@@ -69,6 +69,17 @@ static void master_sighandler(int sig)
     errno = saved;
 }
 
+static bool master_foreground; /* -d: stderr too, when it is a terminal */
+
+/* Log as main.cf says (maillog_file, syslog_name), again after a reload. */
+static void master_log_init(void)
+{
+    maillog_client_init("master",
+                        master_foreground && isatty(STDERR_FILENO) && strcmp(var_maillog_file, "/dev/stdout")
+                            ? MAILLOG_CLIENT_FLAG_STDERR
+                            : MAILLOG_CLIENT_FLAG_NONE);
+}
+
 /* Read main.cf and master.cf and make the services match them. */
 static void master_config(bool starting)
 {
@@ -76,12 +87,9 @@ static void master_config(bool starting)
     MASTER_TABLE *table;
 
     if (!starting) {
-        /*
-         * Logging stays as it was: maillog_client_init() a second time
-         * would lose the log file channel (msg_logfile registers once).
-         */
         mail_conf_read();
         mail_params_init();
+        master_log_init();
     }
     path = vstring_export(vstring_sprintf(vstring_alloc(100), "%s/master.cf", mail_conf_dir));
     table = master_ent_read(path, 0);
@@ -161,10 +169,8 @@ int main(int argc, char **argv)
         msg_verbose++;
     mail_conf_read();
     mail_params_init();
-    maillog_client_init("master",
-                        foreground && isatty(STDERR_FILENO) && strcmp(var_maillog_file, "/dev/stdout")
-                            ? MAILLOG_CLIENT_FLAG_STDERR
-                            : MAILLOG_CLIENT_FLAG_NONE);
+    master_foreground = foreground;
+    master_log_init();
     master_system_mode = geteuid() == 0;
     if (!foreground && setsid() < 0 && errno != EPERM)
         msg_fatal("setsid: %m");

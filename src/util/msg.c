@@ -23,6 +23,9 @@ static int msg_exiting;
 /* Register one more output channel. */
 void msg_output(MSG_OUTPUT_FN fn)
 {
+    for (int i = 0; i < msg_output_count; i++)
+        if (msg_outputs[i] == fn)
+            return; /* a channel set up again (logging re-initialised) */
     if (msg_output_count >= MSG_MAX_OUTPUT)
         msg_panic("msg_output: too many output channels");
     msg_outputs[msg_output_count++] = fn;

@@ -36,11 +36,11 @@ static void msg_logfile_print(enum msg_level level, const char *text)
     char stamp[32];
 
     msg_logfile_format(stamp, sizeof(stamp), time(NULL));
-    vstring_sprintf(line, "%s %s %s[%ld]: %s%.*s", stamp, msg_logfile_host, msg_logfile_tag, (long) getpid(),
+    vstring_sprintf(line, "%s %s %s[%ld]: %s%.*s", stamp, msg_logfile_host, msg_logfile_tag, (long)getpid(),
                     msg_level_prefix(level), MSG_RECORD_LIMIT, text);
     vstring_addch(line, '\n');
     if (msg_logfile_fd >= 0)
-        (void) !write(msg_logfile_fd, vstring_str(line), VSTRING_LEN(line));
+        (void)!write(msg_logfile_fd, vstring_str(line), VSTRING_LEN(line));
     vstring_free(line);
 }
 
@@ -80,7 +80,6 @@ int msg_logfile_init(const char *path, const char *tag, const char *host)
     msg_logfile_host = mystrdup(host);
     if (msg_logfile_open() < 0)
         return -1;
-    if (first)
-        msg_output(msg_logfile_print);
+    msg_output(msg_logfile_print); /* registers once, also after msg_output_reset() */
     return 0;
 }

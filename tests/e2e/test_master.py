@@ -161,6 +161,15 @@ def test_reload_changes_banner_and_keeps_session(instance):
     wait_until(lambda: not pid_alive(old_pid), what="old process to exit")
 
 
+def test_reload_rereads_logging_settings(instance):
+    # The master's own log lines follow a changed syslog_name after reload.
+    start(instance, master_line(instance.smtp_port))
+    instance.postconf("-e", "syslog_name=renamed", check=True)
+    mark = instance.log_mark()
+    instance.postfix("reload", check=True)
+    instance.wait_log(r"renamed/master\[\d+\]: reload -- version", since=mark)
+
+
 def test_reload_removes_service(instance):
     # C39: delete a line + reload -> port closed, its processes gone.
     port, other = instance.smtp_port, postern.free_port()
