@@ -328,7 +328,7 @@ CLEANUP_CONTENT *cleanup_content(CLEANUP_STATE *state)
         state->mime = cc;
         cc->mime =
             mime_state_alloc(MIME_OPT_NONE, var_header_size_limit > 0 ? (size_t)var_header_size_limit : 1,
-                             MIME_NESTING_LIMIT_DEFAULT, &cleanup_message_callbacks, state);
+                             var_mime_nesting_limit, &cleanup_message_callbacks, state);
     }
     return cc;
 }

@@ -90,7 +90,6 @@ typedef struct MIME_STATE_CALLBACKS {
 #define MIME_ERR_8BIT_IN_HEADER    (1 << 2)
 #define MIME_ERR_8BIT_IN_7BIT_BODY (1 << 3)
 
-#define MIME_NESTING_LIMIT_DEFAULT 100 /* Postfix's mime_nesting_limit */
 
 extern MIME_STATE *mime_state_alloc(int options, size_t header_limit, int nesting_limit,
                                     const MIME_STATE_CALLBACKS *callbacks, void *context);
