@@ -90,7 +90,6 @@ typedef struct MIME_STATE_CALLBACKS {
 #define MIME_ERR_8BIT_IN_HEADER    (1 << 2)
 #define MIME_ERR_8BIT_IN_7BIT_BODY (1 << 3)
 
-
 extern MIME_STATE *mime_state_alloc(int options, size_t header_limit, int nesting_limit,
                                     const MIME_STATE_CALLBACKS *callbacks, void *context);
 extern int mime_state_update(MIME_STATE *state, int rec_type, const char *buf, size_t len);
