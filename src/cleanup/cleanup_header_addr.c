@@ -38,6 +38,19 @@
 #include "rewrite_addr.h"
 #include "tok822.h"
 
+/*
+ * Where the addr-spec of [start, end) begins: after a source route
+ * ("@a,@b:user@site"), which the standard form drops (queue.md 4.2 step 1).
+ */
+static size_t cleanup_skip_route(const TOK822_LIST *list, size_t start, size_t end)
+{
+    if (start < end && list->tokens[start].type == '@')
+        for (size_t i = start; i < end; i++)
+            if (list->tokens[i].type == ':')
+                return i + 1;
+    return start;
+}
+
 /* Rewrite each address of a header in place (see above). */
 void cleanup_rewrite_header(CLEANUP_STATE *state, VSTRING *header, int class_)
 {
@@ -66,9 +79,10 @@ void cleanup_rewrite_header(CLEANUP_STATE *state, VSTRING *header, int class_)
     count = tok822_addr_list(list, &addrs);
     /* Back to front, so the token ranges of earlier addresses stay valid. */
     while (count-- > 0) {
+        size_t from = cleanup_skip_route(list, addrs[count].start, addrs[count].end);
+
         vstring_reset(internal);
-        tok822_internalize(internal, list->tokens + addrs[count].start,
-                           addrs[count].end - addrs[count].start);
+        tok822_internalize(internal, list->tokens + from, addrs[count].end - from);
         cleanup_rewrite_internal(context, clean, vstring_str(internal));
         if (state->flags & CLEANUP_FLAG_MAP_OK) {
             if (own_maps && (own_flags & addr_class))
@@ -78,7 +92,7 @@ void cleanup_rewrite_header(CLEANUP_STATE *state, VSTRING *header, int class_)
             if (cleanup_masq_domains && (cleanup_masq_flags & addr_class))
                 cleanup_masquerade_internal(state, clean);
         }
-        if (strcmp(vstring_str(clean), vstring_str(internal)) != 0) {
+        if (from != addrs[count].start || strcmp(vstring_str(clean), vstring_str(internal)) != 0) {
             tok822_quote_local(external, vstring_str(clean));
             tok822_replace(list, addrs[count].start, addrs[count].end, vstring_str(external));
             changed = true;
@@ -140,7 +154,9 @@ void cleanup_extract_header(CLEANUP_STATE *state, const char *value)
         vstring_reset(addr);
         if (resent)
             vstring_addch(addr, CLEANUP_EXTRACT_RESENT);
-        tok822_internalize(addr, list->tokens + addrs[i].start, addrs[i].end - addrs[i].start);
+        size_t from = cleanup_skip_route(list, addrs[i].start, addrs[i].end);
+
+        tok822_internalize(addr, list->tokens + from, addrs[i].end - from);
         if (VSTRING_LEN(addr) > (size_t)resent)
             argv_add(state->extracted, vstring_str(addr));
     }

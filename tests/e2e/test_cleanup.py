@@ -165,9 +165,10 @@ def test_standard_form_of_header_addresses(mta):
     """Local context: header addresses get the standard form; phrases and
     comments stay."""
     mta.configure()
-    msg = queued(mta, mta.cleanup_submit("alice", ["bob"], "To: Carol <carol%site.example>, dave (Dave)\n"
-                                         "Subject: t\n\nhi\n"))
-    assert "To: Carol <carol@site.example>, dave@mail.example.com (Dave)" in msg["headers"], msg["headers"]
+    msg = queued(mta, mta.cleanup_submit("alice", ["bob"], "To: Carol <carol%site.example>, dave (Dave),\n"
+                                         " <@a.example,@b.example:erin@site.example>\nSubject: t\n\nhi\n"))
+    assert ("To: Carol <carol@site.example>, dave@mail.example.com (Dave), <erin@site.example>"
+            in msg["headers"]), msg["headers"]
 
 
 # --- 4.4 canonical maps, checks 6-7 ----------------------------------
@@ -255,7 +256,7 @@ def test_extract_recipients_from_headers(mta):
     """sendmail -t: To/Cc/Bcc recipients are added; Bcc is removed."""
     mta.configure()
     flags = postern.CLEANUP_FLAG_MASK_EXTERNAL | postern.CLEANUP_FLAG_EXTRACT
-    msg = queued(mta, mta.cleanup_submit("alice", ["b@x.test"], "To: a@x.test\nCc: C <c@x.test>\nBcc: d@x.test\n"
+    msg = queued(mta, mta.cleanup_submit("alice", ["b@x.test"], "To: <@r.example:a@x.test>\nCc: C <c@x.test>\nBcc: d@x.test\n"
                                          "Subject: t\n\nhi\n", flags=flags))
     assert sorted(rcpts(msg)) == ["a@x.test", "b@x.test", "c@x.test", "d@x.test"]
     assert not any(h.startswith("Bcc:") for h in msg["headers"])
