@@ -13,7 +13,15 @@
  * myorigin and relayhost. mail_params_time() converts a time value with
  * the given default unit into seconds (0 on syntax error).
  * mail_process_name is the running program's name (process_name).
+ *
+ * mail_params_accounts() (mail_params_init.c) makes the system-mode
+ * start-up account checks of config.md 10 on mail_owner, setgid_group
+ * and default_privs (fatal with Postfix's texts) and fills
+ * mail_owner_uid, mail_owner_gid and mail_setgid_gid. Only processes
+ * running as root call it; rootless mode never looks the accounts up.
  */
+#include <sys/types.h>
+
 #ifndef MAIL_PARAMS_INIT_H
 #define MAIL_PARAMS_INIT_H
 
@@ -22,5 +30,10 @@ extern const char *mail_process_name;
 extern void mail_params_init(void);
 extern void mail_params_check(void);
 extern int mail_params_time(const char *value, int def_unit, long long *seconds);
+
+extern uid_t mail_owner_uid;
+extern gid_t mail_owner_gid;
+extern gid_t mail_setgid_gid;
+extern void mail_params_accounts(void);
 
 #endif

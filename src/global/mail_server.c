@@ -15,7 +15,8 @@
  * daemons may name sockets and queue files relative to it.
  *
  * Errors: a bad option or -o setting is fatal ("usage: ...", "bad -o
- * setting"); so is an unknown mail_owner in system mode.
+ * setting"); so is a failed account check in system mode
+ * (mail_params_accounts(), e.g. an unknown mail_owner).
  */
 #include "sys_defs.h"
 
@@ -23,7 +24,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,34 +260,29 @@ static void mail_server_override(const char *setting)
     myfree(name);
 }
 
-/* System mode: chroot and the mail_owner identity as the service asks. */
+/*
+ * System mode: the account checks of config.md 10, then chroot and the
+ * mail_owner identity (uid and primary gid, no other groups) as the
+ * service asks.
+ */
 static void mail_server_privileges(void)
 {
-    struct passwd *pw = NULL;
-
     if (geteuid() != 0)
         return;
-    if (mail_server.unpriv && !mail_server.opts->privileged) {
-        if ((pw = getpwnam(var_mail_owner)) == NULL)
-            msg_fatal("file %s: parameter mail_owner: unknown user name value: %s", mail_conf_path,
-                      var_mail_owner);
-        if (pw->pw_uid == 0)
-            msg_fatal("file %s: parameter mail_owner: user %s has privileged user ID", mail_conf_path,
-                      var_mail_owner);
-    }
+    mail_params_accounts();
     if (mail_server.chroot) {
         if (chroot(var_queue_directory) < 0)
             msg_fatal("chroot(%s): %m", var_queue_directory);
         if (chdir("/") < 0)
             msg_fatal("chdir(\"/\"): %m");
     }
-    if (pw != NULL) {
-        gid_t gid = pw->pw_gid;
+    if (mail_server.unpriv && !mail_server.opts->privileged) {
+        gid_t gid = mail_owner_gid;
 
-        if (setgid(gid) < 0 || setgroups(1, &gid) < 0)
+        if (setgroups(1, &gid) < 0 || setgid(gid) < 0)
             msg_fatal("setgid(%ld): %m", (long)gid);
-        if (setuid(pw->pw_uid) < 0)
-            msg_fatal("setuid(%ld): %m", (long)pw->pw_uid);
+        if (setuid(mail_owner_uid) < 0)
+            msg_fatal("setuid(%ld): %m", (long)mail_owner_uid);
     }
 }
 

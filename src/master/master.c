@@ -27,6 +27,9 @@
  * SIGCHLD reaps service processes. Signal handlers only write the signal
  * number into a pipe that the event loop reads.
  *
+ * System mode (started by root): the account checks of config.md 10
+ * (mail_params_accounts()) run before the lock is taken.
+ *
  * Errors: configuration errors are fatal at startup; at reload a broken
  * master.cf is fatal too (as in Postfix), a listener that cannot be
  * opened only disables its service.
@@ -172,6 +175,8 @@ int main(int argc, char **argv)
     master_foreground = foreground;
     master_log_init();
     master_system_mode = geteuid() == 0;
+    if (master_system_mode)
+        mail_params_accounts(); /* config.md 10: fatal before anything starts */
     if (!foreground && setsid() < 0 && errno != EPERM)
         msg_fatal("setsid: %m");
     if (master_lock_acquire() < 0)

@@ -15,9 +15,19 @@
  *   extracted  ATTR DSN_ORCPT DSN_NOTIFY RCPT, up to END
  *
  * Named attributes other than those a submission may carry are dropped
- * with a warning. After END the file gets mode 0700 (complete), is
- * fsynced together with its directory entry, and pickup is woken up (a
- * failure there only delays the message until pickup's next scan).
+ * with a warning. After END the file gets mode 0700 (complete; 0744 in
+ * system mode, so that pickup, running as mail_owner, can read it: when
+ * set-gid or run by root), is fsynced
+ * together with its directory entry (not when set-gid and maildrop/ is
+ * not readable), and pickup is woken up (a failure there only delays the
+ * message until pickup's next scan).
+ *
+ * System mode: installed root:setgid_group 2755, postdrop writes into
+ * maildrop/ (mail_owner:setgid_group 730) through its group; files are
+ * owned by the submitter. -c DIR/MAIL_CONFIG is honoured only for root or
+ * when DIR is listed in alternate_config_directories or
+ * multi_instance_directories of the default main.cf ("untrusted
+ * configuration directory name: DIR" otherwise).
  *
  * Errors: "postdrop: fatal: uid=N: unexpected record type: T" (T as a
  * decimal number), "uid=N: malformed input", "User NAME(N) is not allowed
@@ -64,6 +74,30 @@ static const char *const postdrop_attrs[] = {
     MAIL_ATTR_ENCODING,    MAIL_ATTR_SMTPUTF8,  "verp_delimiters",
 };
 
+/*
+ * The mode of a complete maildrop file. System mode (set-gid, or run by
+ * root): rwxr--r-- as in Postfix, so that pickup, running as mail_owner,
+ * can read a file owned by the submitter. Rootless: rwx------ (pickup
+ * runs as the same user).
+ */
+static mode_t postdrop_ready_mode(void)
+{
+    if (getgid() != getegid() || getuid() == 0)
+        return MAIL_QUEUE_STAT_READY | S_IRGRP | S_IROTH;
+    return MAIL_QUEUE_STAT_READY;
+}
+
+/*
+ * True when the directory sync failed only because maildrop/ is not
+ * readable: set-gid in system mode, postdrop has write and search access
+ * to maildrop/ (mail_owner:setgid_group 730) but cannot open it. The file
+ * itself was fsynced; Postfix does not sync the directory either.
+ */
+static bool postdrop_dir_unreadable(void)
+{
+    return errno == EACCES && getgid() != getegid();
+}
+
 /* Remove the unfinished file (also from a fatal error). */
 static void postdrop_cleanup(void)
 {
@@ -98,7 +132,9 @@ static void postdrop_check_config(void)
         msg_fatal("unsetenv: %m");
     mail_conf_read();
     mail_params_init();
-    cp = copy = mystrdup(var_alternate_config_directories);
+    copy = vstring_export(vstring_sprintf(vstring_alloc(100), "%s %s", var_alternate_config_directories,
+                                          var_multi_instance_directories));
+    cp = copy;
     while (!ok && (item = strsep(&cp, ", \t\r\n")) != NULL)
         ok = *item && strcmp(item, dir) == 0;
     myfree(copy);
@@ -246,13 +282,16 @@ int main(int argc, char **argv)
     rec_fprintf(dst, REC_TYPE_TIME, "%lld %ld", (long long)tv.tv_sec, (long)tv.tv_usec);
     postdrop_copy(vstream_in, dst, uid);
 
-    /* Complete: mode 0700, data and directory entry on stable storage. */
+    /*
+     * Complete: the owner execute bit set (postdrop_ready_mode()), data
+     * and directory entry on stable storage.
+     */
     if (vstream_fflush(dst) != 0 || fsync(vstream_fileno(dst)) < 0 ||
-        fchmod(vstream_fileno(dst), MAIL_QUEUE_STAT_READY) < 0 || fsync(vstream_fileno(dst)) < 0)
+        fchmod(vstream_fileno(dst), postdrop_ready_mode()) < 0 || fsync(vstream_fileno(dst)) < 0)
         msg_fatal_status(EX_TEMPFAIL, "uid=%ld: error writing %s: %m", uid, postdrop_path);
     if (vstream_fclose(dst) != 0)
         msg_fatal_status(EX_TEMPFAIL, "uid=%ld: error writing %s: %m", uid, postdrop_path);
-    if (mail_queue_sync_dir(MAIL_QUEUE_MAILDROP, vstring_str(id)) < 0)
+    if (mail_queue_sync_dir(MAIL_QUEUE_MAILDROP, vstring_str(id)) < 0 && !postdrop_dir_unreadable())
         msg_fatal_status(EX_TEMPFAIL, "uid=%ld: fsync %s/%s: %m", uid, var_queue_directory,
                          MAIL_QUEUE_MAILDROP);
     postdrop_keep = 1;

@@ -13,6 +13,16 @@
  *
  * Messages go to the log and, for a person at a terminal, to standard
  * error, tagged "postfix/postfix-script" as Postfix's are.
+ *
+ * System mode (run by root, config.md 5 and 10): check also makes the
+ * account checks (mail_params_accounts(), fatal), creates missing queue
+ * directories with Postfix's owners and modes (maildrop/ and public/
+ * mail_owner:setgid_group 730/710, pid/ root 755, the others and
+ * data_directory mail_owner 700) and warns "not owned by root: PATH",
+ * "not owned by MAIL_OWNER: PATH", "not owned by group SETGID_GROUP:
+ * PATH" and "not set-gid or not owner+group+world executable: PATH"
+ * (postdrop, postqueue in command_directory). Only the top level of the
+ * queue is checked. Rootless mode compares owners with the invoking user.
  */
 #include "sys_defs.h"
 
@@ -46,7 +56,10 @@ static NORETURN postfix_usage(void)
               "flush, status)");
 }
 
-/* Create a directory with the given mode when it is missing. */
+/*
+ * Create a directory with the given mode when it is missing; otherwise
+ * warn when its owner is wrong (rootless: the invoking user).
+ */
 static void postfix_mkdir(const char *path, mode_t mode)
 {
     struct stat st;
@@ -66,6 +79,89 @@ static void postfix_mkdir(const char *path, mode_t mode)
         msg_fatal("chmod %s: %m", path);
 }
 
+/*
+ * System mode: create a missing directory with Postfix's owner, group and
+ * mode, or warn about the owner and group of an existing one
+ * ("not owned by NAME: PATH", "not owned by group NAME: PATH").
+ * gid (gid_t)-1 means "the owner's primary group, not checked".
+ */
+static void postfix_mkdir_system(const char *path, mode_t mode, uid_t uid, const char *owner, gid_t gid,
+                                 gid_t owner_gid)
+{
+    struct stat st;
+
+    if (stat(path, &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            msg_fatal("not a directory: %s", path);
+        if (st.st_uid != uid)
+            msg_warn("not owned by %s: %s", owner, path);
+        if (gid != (gid_t)-1 && st.st_gid != gid)
+            msg_warn("not owned by group %s: %s", var_setgid_group, path);
+        return;
+    }
+    if (errno != ENOENT)
+        msg_fatal("stat %s: %m", path);
+    if (mkdir(path, mode) < 0 && errno != EEXIST)
+        msg_fatal("create directory %s: %m", path);
+    if (chown(path, uid, gid != (gid_t)-1 ? gid : owner_gid) < 0)
+        msg_fatal("chown %s: %m", path);
+    if (chmod(path, mode) < 0)
+        msg_fatal("chmod %s: %m", path);
+}
+
+/* System mode: a file that must belong to root (main.cf, master.cf). */
+static void postfix_check_root_file(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) == 0 && st.st_uid != 0)
+        msg_warn("not owned by root: %s", path);
+}
+
+/* System mode: postdrop and postqueue must be set-gid setgid_group. */
+static void postfix_check_setgid_program(const char *name)
+{
+    VSTRING *path = vstring_alloc(100);
+    struct stat st;
+
+    vstring_sprintf(path, "%s/%s", var_command_directory, name);
+    if (stat(vstring_str(path), &st) == 0) {
+        if (st.st_gid != mail_setgid_gid)
+            msg_warn("not owned by group %s: %s", var_setgid_group, vstring_str(path));
+        if ((st.st_mode & (S_ISGID | S_IXUSR | S_IXGRP | S_IXOTH)) != (S_ISGID | S_IXUSR | S_IXGRP | S_IXOTH))
+            msg_warn("not set-gid or not owner+group+world executable: %s", vstring_str(path));
+    }
+    vstring_free(path);
+}
+
+/*
+ * System mode (config.md 5 and 10): accounts, then the queue with
+ * Postfix's owners: queue_directory and pid/ root, maildrop/ and public/
+ * mail_owner:setgid_group, everything else and data_directory mail_owner.
+ */
+static void postfix_check_system(VSTRING *path)
+{
+    mail_params_accounts();
+    postfix_check_root_file(mail_conf_path);
+    vstring_sprintf(path, "%s/master.cf", mail_conf_dir);
+    postfix_check_root_file(vstring_str(path));
+    postfix_mkdir_system(var_queue_directory, 0755, 0, "root", (gid_t)-1, 0);
+    postfix_mkdir_system(var_data_directory, 0700, mail_owner_uid, var_mail_owner, (gid_t)-1, mail_owner_gid);
+    for (const MAIL_QUEUE_DIR *dir = mail_queue_dirs; dir->name; dir++) {
+        vstring_sprintf(path, "%s/%s", var_queue_directory, dir->name);
+        if (strcmp(dir->name, "pid") == 0)
+            postfix_mkdir_system(vstring_str(path), dir->mode, 0, "root", (gid_t)-1, 0);
+        else if (strcmp(dir->name, "maildrop") == 0 || strcmp(dir->name, "public") == 0)
+            postfix_mkdir_system(vstring_str(path), dir->mode, mail_owner_uid, var_mail_owner,
+                                 mail_setgid_gid, mail_owner_gid);
+        else
+            postfix_mkdir_system(vstring_str(path), dir->mode, mail_owner_uid, var_mail_owner, (gid_t)-1,
+                                 mail_owner_gid);
+    }
+    postfix_check_setgid_program("postdrop");
+    postfix_check_setgid_program("postqueue");
+}
+
 /* Validate the configuration and prepare the directories (postfix check). */
 static void postfix_check(void)
 {
@@ -79,11 +175,15 @@ static void postfix_check(void)
 
     if (stat(mail_conf_path, &st) == 0 && (st.st_mode & 022))
         msg_warn("group or other writable: %s", mail_conf_path);
-    postfix_mkdir(var_queue_directory, 0755);
-    postfix_mkdir(var_data_directory, 0700);
-    for (const MAIL_QUEUE_DIR *dir = mail_queue_dirs; dir->name; dir++) {
-        vstring_sprintf(path, "%s/%s", var_queue_directory, dir->name);
-        postfix_mkdir(vstring_str(path), dir->mode);
+    if (geteuid() == 0) {
+        postfix_check_system(path);
+    } else {
+        postfix_mkdir(var_queue_directory, 0755);
+        postfix_mkdir(var_data_directory, 0700);
+        for (const MAIL_QUEUE_DIR *dir = mail_queue_dirs; dir->name; dir++) {
+            vstring_sprintf(path, "%s/%s", var_queue_directory, dir->name);
+            postfix_mkdir(vstring_str(path), dir->mode);
+        }
     }
     vstring_free(path);
 }

@@ -15,6 +15,7 @@ Public interface (see each docstring):
     run_command(argv, ...)           run one program, capture stdout/stderr
     ConfigDir(path)                  a config directory (main.cf, master.cf)
     Instance()                       a complete rootless instance
+                                     (Instance(system=True): system mode, as root)
     free_port(), port_listening()    loopback TCP ports
     read_maildir(), read_mbox()      delivered messages as bytes
     normalise(text)                  replace queue IDs, dates, PIDs by tokens
@@ -460,13 +461,28 @@ class Instance(ConfigDir):
     127.0.0.1:smtp_port.
     """
 
-    def __init__(self, hostname=TEST_HOSTNAME, user=None, keep=None):
-        if user is None and os.geteuid() == 0:
+    def __init__(self, hostname=TEST_HOSTNAME, user=None, keep=None, system=False):
+        """system=True (tests running as root only): a SYSTEM-mode instance
+        (config.md 10). Programs run as root, so the master drops daemons
+        to mail_owner; `root` is mode 0755 so mail_owner and submitting
+        users can reach queue/ and etc/; queue/ and data/ are not created
+        (`postfix check` creates them with Postfix's owners); log/maillog
+        is created mode 0666 because Postern's programs write maillog_file
+        themselves and sendmail/postdrop run as the submitting user.
+        Default (system=False): a rootless instance, as before."""
+        self.system = system
+        if system:
+            if os.geteuid() != 0:
+                raise AssertionError("Instance(system=True) needs root")
+            user = None
+        elif user is None and os.geteuid() == 0:
             user = _test_user()
         self.root = tempfile.mkdtemp(prefix="postern-")
         self.keep = bool(os.environ.get("POSTERN_KEEP")) if keep is None else keep
         self.user = user
         self._own(self.root)
+        if system:
+            os.chmod(self.root, 0o755)
         self.hostname = hostname
         self.queue_dir = os.path.join(self.root, "queue")
         self.data_dir = os.path.join(self.root, "data")
@@ -474,8 +490,14 @@ class Instance(ConfigDir):
         self.log_dir = os.path.join(self.root, "log")
         self.log_file = os.path.join(self.log_dir, "maillog")
         for d in (self.queue_dir, self.data_dir, self.mail_dir, self.log_dir):
+            if system and d in (self.queue_dir, self.data_dir):
+                continue
             os.makedirs(d)
             self._own(d)
+        if system:
+            with open(self.log_file, "a"):
+                pass
+            os.chmod(self.log_file, 0o666)
         self.smtp_port = free_port()
         self.started = False
         super().__init__(os.path.join(self.root, "etc"), user=user)
