@@ -112,6 +112,7 @@ static void defaults(void)
 {
     var_header_checks = "";
     var_mime_header_checks = "";
+    var_mime_nesting_limit = 100;
     var_nested_header_checks = "";
     var_body_checks = "";
     var_body_checks_size_limit = 51200;
