@@ -3,6 +3,8 @@
  */
 #include "sys_defs.h"
 
+#include <errno.h>
+
 #include <string.h>
 
 #include "maillog_client.h"
@@ -33,6 +35,7 @@ void maillog_client_init(const char *progname, int flags)
 {
     VSTRING *tag = vstring_alloc(50);
     char *host = mystrndup(var_myhostname, strcspn(var_myhostname, "."));
+    int facility;
 
     vstring_sprintf(tag, "%s/%s", var_syslog_name, progname);
     msg_output_reset();
@@ -42,15 +45,16 @@ void maillog_client_init(const char *progname, int flags)
         if (!maillog_client_allowed(var_maillog_file))
             msg_fatal("maillog_file value '%s' does not match any prefix in maillog_file_prefixes",
                       var_maillog_file);
-        if (msg_logfile_init(var_maillog_file, vstring_str(tag), host) < 0)
+        if (msg_logfile_init(var_maillog_file, vstring_str(tag), host) == 0)
+            goto done;
+        /* A user's sendmail or postdrop in system mode: the file is mail_owner's. */
+        if (errno != EACCES && errno != EPERM)
             msg_fatal("open maillog_file %s: %m", var_maillog_file);
-    } else {
-        int facility = msg_syslog_facility(var_syslog_facility);
-
-        if (facility < 0)
-            msg_fatal("unknown syslog_facility value: %s", var_syslog_facility);
-        msg_syslog_init(vstring_str(tag), facility);
     }
+    if ((facility = msg_syslog_facility(var_syslog_facility)) < 0)
+        msg_fatal("unknown syslog_facility value: %s", var_syslog_facility);
+    msg_syslog_init(vstring_str(tag), facility);
+done:
     myfree(host);
     vstring_free(tag);
 }

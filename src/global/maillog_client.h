@@ -7,7 +7,10 @@
  * format; the path must start with an entry of maillog_file_prefixes,
  * otherwise it is fatal: "maillog_file value 'PATH' does not match any
  * prefix in maillog_file_prefixes". Without maillog_file they go to syslog
- * with ident syslog_name/PROGNAME and facility syslog_facility.
+ * with ident syslog_name/PROGNAME and facility syslog_facility; so do they
+ * when the file exists but this process may not write it (a user's
+ * sendmail in system mode, where the file belongs to mail_owner; Postfix
+ * would pass such lines to its postlogd service).
  * MAILLOG_CLIENT_FLAG_STDERR also keeps a "PROGNAME: text" copy on
  * standard error (for commands run by a person).
  */

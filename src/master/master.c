@@ -83,6 +83,25 @@ static void master_log_init(void)
                             : MAILLOG_CLIENT_FLAG_NONE);
 }
 
+/*
+ * System mode: daemons run as mail_owner and write maillog_file
+ * themselves, so the file belongs to mail_owner (Postfix routes every
+ * line through its postlogd instead). Commands run by other users fall
+ * back to syslog when they cannot open it (maillog_client.c).
+ */
+static void master_log_owner(void)
+{
+    int fd;
+
+    if (*var_maillog_file == 0 || strncmp(var_maillog_file, "/dev/", 5) == 0)
+        return;
+    if ((fd = open(var_maillog_file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+        msg_fatal("open maillog_file %s: %m", var_maillog_file);
+    if (fchown(fd, mail_owner_uid, mail_owner_gid) < 0)
+        msg_warn("chown maillog_file %s: %m", var_maillog_file);
+    close(fd);
+}
+
 /* Read main.cf and master.cf and make the services match them. */
 static void master_config(bool starting)
 {
@@ -175,8 +194,10 @@ int main(int argc, char **argv)
     master_foreground = foreground;
     master_log_init();
     master_system_mode = geteuid() == 0;
-    if (master_system_mode)
+    if (master_system_mode) {
         mail_params_accounts(); /* config.md 10: fatal before anything starts */
+        master_log_owner();
+    }
     if (!foreground && setsid() < 0 && errno != EPERM)
         msg_fatal("setsid: %m");
     if (master_lock_acquire() < 0)

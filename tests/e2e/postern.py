@@ -466,9 +466,9 @@ class Instance(ConfigDir):
         (config.md 10). Programs run as root, so the master drops daemons
         to mail_owner; `root` is mode 0755 so mail_owner and submitting
         users can reach queue/ and etc/; queue/ and data/ are not created
-        (`postfix check` creates them with Postfix's owners); log/maillog
-        is created mode 0666 because Postern's programs write maillog_file
-        themselves and sendmail/postdrop run as the submitting user.
+        (`postfix check` creates them with Postfix's owners); the master
+        makes log/maillog mail_owner's, and sendmail/postdrop run by other
+        users log to syslog instead (maillog_client.h).
         Default (system=False): a rootless instance, as before."""
         self.system = system
         if system:
@@ -494,10 +494,6 @@ class Instance(ConfigDir):
                 continue
             os.makedirs(d)
             self._own(d)
-        if system:
-            with open(self.log_file, "a"):
-                pass
-            os.chmod(self.log_file, 0o666)
         self.smtp_port = free_port()
         self.started = False
         super().__init__(os.path.join(self.root, "etc"), user=user)

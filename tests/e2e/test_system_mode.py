@@ -127,6 +127,9 @@ def test_system_mode_end_to_end(make_instance):
     check_queue_layout(inst)
     master = inst.master_pid()
     assert process_user(master) == "root"
+    # The daemons (as mail_owner) write maillog_file themselves: it is theirs.
+    st = os.stat(inst.log_file)
+    assert (st.st_uid, st.st_mode & 0o777) == (owner.pw_uid, 0o600)
 
     # An ordinary user submits through the set-gid postdrop; the default
     # main.cf lists the instance, so -C is honoured.
