@@ -20,28 +20,17 @@
 #include "cleanup_user.h"
 #include "msg.h"
 
-/* In order of precedence. */
+/* In order of precedence; smtpd's texts ("Error: " + the short text). */
+#define CLEANUP_STAT_PREFIX "Error: "
 static const CLEANUP_STAT_DETAIL cleanup_stat_table[] = {
-    {CLEANUP_STAT_DEFER, 451, "4.7.1", "service unavailable"},
-    {CLEANUP_STAT_PROXY, 451, "4.3.0", "queue file write error"},
-    {CLEANUP_STAT_BAD, 451, "4.3.0", "internal protocol error"},
-    {CLEANUP_STAT_WRITE, 451, "4.3.0", "queue file write error"},
-    {CLEANUP_STAT_RCPT, 550, "5.1.0", "no recipients specified"},
-    {CLEANUP_STAT_HOPS, 554, "5.4.0", "too many hops"},
-    {CLEANUP_STAT_SIZE, 552, "5.3.4", "message file too big"},
-    {CLEANUP_STAT_CONT, 550, "5.7.1", "message content rejected"},
-};
-
-/* The same rows with smtpd's "Error: " prefix (what cleanup_stat_detail() returns). */
-static const CLEANUP_STAT_DETAIL cleanup_stat_smtp[] = {
-    {CLEANUP_STAT_DEFER, 451, "4.7.1", "Error: service unavailable"},
-    {CLEANUP_STAT_PROXY, 451, "4.3.0", "Error: queue file write error"},
-    {CLEANUP_STAT_BAD, 451, "4.3.0", "Error: internal protocol error"},
-    {CLEANUP_STAT_WRITE, 451, "4.3.0", "Error: queue file write error"},
-    {CLEANUP_STAT_RCPT, 550, "5.1.0", "Error: no recipients specified"},
-    {CLEANUP_STAT_HOPS, 554, "5.4.0", "Error: too many hops"},
-    {CLEANUP_STAT_SIZE, 552, "5.3.4", "Error: message file too big"},
-    {CLEANUP_STAT_CONT, 550, "5.7.1", "Error: message content rejected"},
+    {CLEANUP_STAT_DEFER, 451, "4.7.1", CLEANUP_STAT_PREFIX "service unavailable"},
+    {CLEANUP_STAT_PROXY, 451, "4.3.0", CLEANUP_STAT_PREFIX "queue file write error"},
+    {CLEANUP_STAT_BAD, 451, "4.3.0", CLEANUP_STAT_PREFIX "internal protocol error"},
+    {CLEANUP_STAT_WRITE, 451, "4.3.0", CLEANUP_STAT_PREFIX "queue file write error"},
+    {CLEANUP_STAT_RCPT, 550, "5.1.0", CLEANUP_STAT_PREFIX "no recipients specified"},
+    {CLEANUP_STAT_HOPS, 554, "5.4.0", CLEANUP_STAT_PREFIX "too many hops"},
+    {CLEANUP_STAT_SIZE, 552, "5.3.4", CLEANUP_STAT_PREFIX "message file too big"},
+    {CLEANUP_STAT_CONT, 550, "5.7.1", CLEANUP_STAT_PREFIX "message content rejected"},
 };
 
 static const CLEANUP_STAT_DETAIL cleanup_stat_success = {CLEANUP_STAT_OK, 250, "2.0.0", "Success"};
@@ -66,7 +55,7 @@ const char *cleanup_strerror(unsigned status)
 {
     if (status == CLEANUP_STAT_OK)
         return cleanup_stat_success.text;
-    return cleanup_stat_table[cleanup_stat_index(status)].text;
+    return cleanup_stat_table[cleanup_stat_index(status)].text + sizeof(CLEANUP_STAT_PREFIX) - 1;
 }
 
 /* SMTP code, enhanced status code and smtpd's text for STATUS. */
@@ -74,7 +63,7 @@ const CLEANUP_STAT_DETAIL *cleanup_stat_detail(unsigned status)
 {
     if (status == CLEANUP_STAT_OK)
         return &cleanup_stat_success;
-    return &cleanup_stat_smtp[cleanup_stat_index(status)];
+    return &cleanup_stat_table[cleanup_stat_index(status)];
 }
 
 /* receive_override_options names and the cleanup flags each one clears. */
