@@ -3,9 +3,9 @@
  * the attribute names of their requests and replies, and the helpers to
  * connect to a service or to wake one up.
  *
- * Services live under $queue_directory: public/NAME (reachable by local
- * users: pickup, qmgr triggers via postkick, showq, flush, postlog) and
- * private/NAME (cleanup, rewrite, bounce, delivery agents, ...).
+ * Services live under $queue_directory: public/NAME (the private column
+ * of master.cf is "n": pickup, cleanup, qmgr, showq, flush, postlog in the
+ * stock file) and private/NAME (rewrite, bounce, delivery agents, ...).
  *
  * mail_connect(class, name, block_mode) connects to the UNIX-domain
  * stream socket class/name and returns a VSTREAM with the ipc_timeout
