@@ -13,8 +13,8 @@
  * kept. In the remote context nothing happens unless
  * remote_header_rewrite_domain is set (it is then appended instead of
  * $myorigin). When no address changed the header is left byte for byte;
- * otherwise it becomes "Name: " plus the normalised list (tok822.h), on
- * one line.
+ * otherwise it becomes "Name: " plus the normalised list (tok822.h),
+ * folded at commas into lines shorter than 70 characters as Postfix does.
  *
  * cleanup_extract_header(state, value) appends each address of a
  * To/Cc/Bcc header value to state->extracted in internal form (the
@@ -36,6 +36,9 @@
 #include "mail_params.h"
 #include "mymalloc.h"
 #include "rewrite_addr.h"
+
+/* Rewritten address headers are folded to lines shorter than this, as Postfix does. */
+#define CLEANUP_FOLD_WIDTH 70
 #include "tok822.h"
 
 /*
@@ -101,7 +104,7 @@ void cleanup_rewrite_header(CLEANUP_STATE *state, VSTRING *header, int class_)
     if (changed) {
         vstring_truncate(header, (size_t)(colon - vstring_str(header)) + 1);
         vstring_addch(header, ' ');
-        tok822_externalize_list(header, list->tokens, list->count);
+        tok822_externalize_fold(header, list->tokens, list->count, CLEANUP_FOLD_WIDTH);
     }
     myfree(addrs);
     tok822_free(list);

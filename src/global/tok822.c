@@ -165,16 +165,34 @@ VSTRING *tok822_externalize(VSTRING *out, const TOK822 *tokens, size_t count)
 /* Append tokens as an address list: elements joined by ", ". */
 VSTRING *tok822_externalize_list(VSTRING *out, const TOK822 *tokens, size_t count)
 {
+    return tok822_externalize_fold(out, tokens, count, 0);
+}
+
+/*
+ * The same, folded for a header: an element that would make its line
+ * WIDTH characters or longer starts a new line ",\n\t" instead (width 0:
+ * never). The line length counts from the last newline in OUT.
+ */
+VSTRING *tok822_externalize_fold(VSTRING *out, const TOK822 *tokens, size_t count, size_t width)
+{
+    VSTRING *elem = vstring_alloc(100);
     size_t start = 0;
 
     for (size_t i = 0; i <= count; i++) {
         if (i == count || tokens[i].type == ',') {
-            if (start > 0)
-                vstring_strcat(out, ", ");
-            tok822_externalize(out, tokens + start, i - start);
+            vstring_reset(elem);
+            tok822_externalize(elem, tokens + start, i - start);
+            if (start > 0) {
+                const char *nl = strrchr(vstring_str(out), '\n');
+                size_t line = VSTRING_LEN(out) - (nl ? (size_t)(nl + 1 - vstring_str(out)) : 0);
+
+                vstring_strcat(out, width && line + 2 + VSTRING_LEN(elem) >= width ? ",\n\t" : ", ");
+            }
+            vstring_strcat(out, vstring_str(elem));
             start = i + 1;
         }
     }
+    vstring_free(elem);
     return out;
 }
 

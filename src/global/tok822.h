@@ -10,6 +10,8 @@
  * specials; an atom that needs quoting is printed as a quoted string.
  * tok822_externalize_list() applies that to each comma-separated element
  * and joins them with ", " ("a,b" -> "a, b"; empty elements stay empty);
+ * tok822_externalize_fold() does the same but starts a new header line
+ * (",\n\t") before an element that would make its line too long;
  * tok822_split_list() does the same for a string.
  *
  * Addresses in header values (cleanup's header rewriting and sendmail -t):
@@ -64,6 +66,7 @@ extern TOK822_LIST *tok822_scan(const char *str);
 extern TOK822_LIST *tok822_free(TOK822_LIST *list);
 extern VSTRING *tok822_externalize(VSTRING *out, const TOK822 *tokens, size_t count);
 extern VSTRING *tok822_externalize_list(VSTRING *out, const TOK822 *tokens, size_t count);
+extern VSTRING *tok822_externalize_fold(VSTRING *out, const TOK822 *tokens, size_t count, size_t width);
 extern VSTRING *tok822_split_list(VSTRING *out, const char *str);
 
 /* One address in a token list: tokens [start, end). */

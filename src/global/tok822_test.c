@@ -63,6 +63,36 @@ static void test_split_list(void **state UNUSED)
 }
 
 /* The addresses found in header values, internal form, "|"-separated. */
+/* Folding: a new line before an element that would reach the width. */
+static void test_fold(void **state UNUSED)
+{
+    static const struct {
+        const char *prefix;
+        const char *in;
+        size_t width;
+        const char *out;
+    } cases[] = {
+        {"To: ", "a@x.example,b@x.example", 0, "To: a@x.example, b@x.example"},
+        {"To: ", "a@x.example,b@x.example", 70, "To: a@x.example, b@x.example"},
+        {"To: ", "a@x.example,b@x.example", 20, "To: a@x.example,\n\tb@x.example"},
+        {"To: ", "aaaaaaaa@mail.example.com, bbbbbbbb@mail.example.com, cccccccc@mail.example.com", 70,
+         "To: aaaaaaaa@mail.example.com, bbbbbbbb@mail.example.com,\n\tcccccccc@mail.example.com"},
+        {"Cc: ", "\"Last, First\" <f@x.example>,g@x.example", 20,
+         "Cc: \"Last, First\" <f@x.example>,\n\tg@x.example"},
+    };
+    VSTRING *out = vstring_alloc(10);
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        TOK822_LIST *list = tok822_scan(cases[i].in);
+
+        vstring_strcpy(out, cases[i].prefix);
+        tok822_externalize_fold(out, list->tokens, list->count, cases[i].width);
+        assert_string_equal(vstring_str(out), cases[i].out);
+        tok822_free(list);
+    }
+    vstring_free(out);
+}
+
 static void test_addr_list(void **state UNUSED)
 {
     static const struct {
@@ -196,10 +226,8 @@ static void test_quote(void **state UNUSED)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_split_list),
-        cmocka_unit_test(test_addr_list),
-        cmocka_unit_test(test_replace),
-        cmocka_unit_test(test_quote),
+        cmocka_unit_test(test_split_list), cmocka_unit_test(test_fold),  cmocka_unit_test(test_addr_list),
+        cmocka_unit_test(test_replace),    cmocka_unit_test(test_quote),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -167,8 +167,18 @@ def test_standard_form_of_header_addresses(mta):
     mta.configure()
     msg = queued(mta, mta.cleanup_submit("alice", ["bob"], "To: Carol <carol%site.example>, dave (Dave),\n"
                                          " <@a.example,@b.example:erin@site.example>\nSubject: t\n\nhi\n"))
-    assert ("To: Carol <carol@site.example>, dave@mail.example.com (Dave), <erin@site.example>"
-            in msg["headers"]), msg["headers"]
+    i = msg["headers"].index("To: Carol <carol@site.example>, dave@mail.example.com (Dave),")
+    assert msg["headers"][i + 1] == "\t<erin@site.example>", msg["headers"]
+
+
+def test_rewritten_header_is_folded(mta):
+    """A rewritten address list longer than a line is folded at commas."""
+    mta.configure()
+    msg = queued(mta, mta.cleanup_submit("alice", ["bob"], "To: aaaaaaaa, bbbbbbbb, cccccccc, dddddddd, eeeeeeee\n"
+                                         "Subject: t\n\nhi\n"))
+    i = msg["headers"].index("To: aaaaaaaa@mail.example.com, bbbbbbbb@mail.example.com,")
+    assert msg["headers"][i + 1:i + 3] == ["\tcccccccc@mail.example.com, dddddddd@mail.example.com,",
+                                           "\teeeeeeee@mail.example.com"]
 
 
 # --- 4.4 canonical maps, checks 6-7 ----------------------------------
