@@ -554,6 +554,8 @@ int main(int argc, char **argv)
     ARGV *rcpt;
     ARGV *args;
     STRING_LIST *submit;
+    bool allowed;
+    int lookup_error;
     int first;
     int status;
 
@@ -640,13 +642,15 @@ int main(int argc, char **argv)
                          (long)getuid());
 
     submit = string_list_init("authorized_submit_users", var_authorized_submit_users);
-    if (!string_list_match(submit, login)) {
-        if (submit->error)
+    allowed = string_list_match(submit, login);
+    lookup_error = submit->error;
+    string_list_free(submit);
+    if (!allowed) {
+        if (lookup_error)
             msg_fatal_status(EX_TEMPFAIL, "%s(%ld): authorized_submit_users lookup error", sender,
                              (long)getuid());
         msg_fatal_status(EX_NOPERM, "User %s(%ld) is not allowed to submit mail", login, (long)getuid());
     }
-    string_list_free(submit);
 
     rcpt = argv_alloc(argc - first + 1);
     for (int i = first; i < argc; i++)
