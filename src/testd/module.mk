@@ -1,1 +1,1 @@
-$(eval $(call program,testd,libexec,global util))
+$(eval $(call program,testd,test-libexec,global util))

@@ -17,6 +17,10 @@ import pytest
 
 import postern
 
+# The test daemon is built for the tests only (not installed); master.cf
+# names it by absolute path.
+TESTD = os.path.join(postern.BUILD, "test-libexec", "testd")
+
 
 def wait_until(predicate, timeout=10, what="condition"):
     """Poll PREDICATE until it is true; fail after TIMEOUT seconds."""
@@ -62,7 +66,7 @@ class Session:
 
 
 def master_line(port, maxproc="-", extra=""):
-    return f"127.0.0.1:{port} inet n - n - {maxproc} testd {extra}\n"
+    return f"127.0.0.1:{port} inet n - n - {maxproc} {TESTD} {extra}\n"
 
 
 def start(inst, master_cf, **params):
@@ -210,7 +214,7 @@ def test_crashed_process_is_replaced(instance):
     pid = s.pid()
     os.kill(pid, signal.SIGKILL)
     s.close()
-    instance.wait_log(rf"postfix/master\[\d+\]: warning: process {re.escape(postern.LIBEXEC_DIR)}/testd "
+    instance.wait_log(rf"postfix/master\[\d+\]: warning: process {re.escape(TESTD)} "
                       rf"pid {pid} killed by signal 9")
     again = Session(port)
     assert again.pid() != pid
@@ -221,8 +225,8 @@ def test_crashed_process_is_replaced(instance):
 def test_wakeup_trigger(instance):
     # C33: the wakeup column; "N?" waits for the first use. -o syslog_name
     # changes the daemon's log tag.
-    start(instance, "wake unix n - n 1 1 testd -trigger -o syslog_name=postfix/$service_name\n"
-                    "cond unix n - n 1? 1 testd -trigger -o syslog_name=postfix/$service_name\n")
+    start(instance, f"wake unix n - n 1 1 {TESTD} -trigger -o syslog_name=postfix/$service_name\n"
+                    f"cond unix n - n 1? 1 {TESTD} -trigger -o syslog_name=postfix/$service_name\n")
     instance.wait_log(r"postfix/wake/testd\[\d+\]: trigger: W\n", timeout=5)
     instance.wait_log(r"(?s)postfix/wake/testd\[\d+\]: trigger: W\n.*"
                       r"postfix/wake/testd\[\d+\]: trigger: W\n", timeout=5)
