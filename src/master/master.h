@@ -76,6 +76,7 @@ extern void master_unthrottle_cancel(MASTER_SERV *serv);
 
 /* master_wakeup.c */
 extern void master_wakeup_init(MASTER_SERV *serv);
+extern void master_wakeup_used(MASTER_SERV *serv);
 extern void master_wakeup_cleanup(MASTER_SERV *serv);
 
 #endif

@@ -223,10 +223,7 @@ static void master_listen_event(int event UNUSED, void *context)
 {
     MASTER_SERV *serv = context;
 
-    if (serv->wakeup_if_used) {
-        serv->wakeup_if_used = false;
-        master_wakeup_init(serv);
-    }
+    master_wakeup_used(serv);
     if (serv->throttled || serv->avail_proc > 0 || !master_limit_ok(serv)) {
         master_avail_listen(serv);
         return;

@@ -1,10 +1,12 @@
 /*
  * master_wakeup - periodic wakeup requests (master.cf wakeup column).
  *
- * master_wakeup_init(serv) starts the timer: every serv->wakeup seconds
- * the master sends TRIGGER_REQ_WAKEUP to the service the way a client
- * would (connect and write for unix and inet, write for fifo), so the
- * normal on-demand logic starts a process if none runs. Throttled
+ * master_wakeup_init(serv) starts the timer: at once and then every
+ * serv->wakeup seconds the master sends TRIGGER_REQ_WAKEUP to the service
+ * the way a client would (connect and write for unix and inet, write for
+ * fifo), so the normal on-demand logic starts a process if none runs.
+ * "N?" services get none until master_wakeup_used(serv) reports their
+ * first use; their first request follows N seconds later. Throttled
  * services are skipped. master_wakeup_cleanup(serv) stops it.
  *
  * Errors: a request that cannot be delivered is logged in verbose mode
@@ -68,8 +70,20 @@ static void master_wakeup_event(int event UNUSED, void *context)
 
 void master_wakeup_init(MASTER_SERV *serv)
 {
+    /* The first wakeup goes out at once, as Postfix's does: pickup takes
+       mail dropped while the system was down as soon as it starts. */
     if (serv->wakeup > 0 && !serv->wakeup_if_used)
-        event_request_timer(master_wakeup_event, serv, serv->wakeup * 1000);
+        event_request_timer(master_wakeup_event, serv, 0);
+}
+
+/* A "N?" service was used for the first time: wake it every N seconds from now. */
+void master_wakeup_used(MASTER_SERV *serv)
+{
+    if (serv->wakeup_if_used) {
+        serv->wakeup_if_used = false;
+        if (serv->wakeup > 0)
+            event_request_timer(master_wakeup_event, serv, serv->wakeup * 1000);
+    }
 }
 
 void master_wakeup_cleanup(MASTER_SERV *serv)
