@@ -17,7 +17,9 @@
 
 #include "cleanup_addr.h"
 #include "dict.h"
+#include "mail_conf.h"
 #include "mail_params.h"
+#include "mail_params_init.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "resolve_local.h"
@@ -30,42 +32,22 @@ static void capture(enum msg_level level, const char *text)
     vstring_sprintf_append(logged, "%s%s\n", msg_level_prefix(level), text);
 }
 
-/* The configuration of acceptance check 12: myhostname = mail.example.com. */
+/*
+ * Postfix's defaults at compatibility level 3.6, from the parameter
+ * registry, with myhostname = mail.example.com (the acceptance checks'
+ * setting), mydestination without localhost.$mydomain, loopback only, no
+ * parent-domain matching and recipient_delimiter = +.
+ */
 static void set_params(void)
 {
-    var_myorigin = "mail.example.com";
-    var_mydomain = "example.com";
-    var_mydestination = "mail.example.com, localhost";
-    var_inet_interfaces = "127.0.0.1";
-    var_proxy_interfaces = "";
-    var_parent_domain_matches_subdomains = "";
-    var_remote_header_rewrite_domain = "";
-    var_swap_bangpath = true;
-    var_allow_percent_hack = true;
-    var_append_at_myorigin = true;
-    var_append_dot_mydomain = false;
-    var_recipient_delimiter = "+";
-    var_double_bounce_sender = "double-bounce";
-    var_empty_address_recipient = "MAILER-DAEMON";
-    var_propagate_unmatched_extensions = "canonical, virtual";
-    var_virtual_alias_expansion_limit = 1000;
-    var_virtual_alias_recursion_limit = 1000;
-    var_duplicate_filter_limit = 1000;
-    var_enable_original_recipient = true;
-    var_canonical_maps = "";
-    var_sender_canonical_maps = "";
-    var_recipient_canonical_maps = "";
-    var_virtual_alias_maps = "";
-    var_sender_bcc_maps = "";
-    var_recipient_bcc_maps = "";
-    var_canonical_classes = "envelope_sender, envelope_recipient, header_sender, header_recipient";
-    var_sender_canonical_classes = "envelope_sender, header_sender";
-    var_recipient_canonical_classes = "envelope_recipient, header_recipient";
-    var_masquerade_classes = "envelope_sender, header_sender, header_recipient";
-    var_masquerade_domains = "";
-    var_masquerade_exceptions = "";
-    var_always_bcc = "";
-    var_delay_warning_time = 0;
+    mail_conf_forget();
+    mail_conf_override("compatibility_level", "3.6");
+    mail_conf_override("myhostname", "mail.example.com");
+    mail_conf_override("mydestination", "mail.example.com, localhost");
+    mail_conf_override("inet_interfaces", "127.0.0.1");
+    mail_conf_override("parent_domain_matches_subdomains", "");
+    mail_conf_override("recipient_delimiter", "+");
+    mail_params_init();
 }
 
 static CLEANUP_STATE *state_new(void)

@@ -24,7 +24,9 @@
 
 #include "cleanup.h"
 #include "cleanup_user.h"
+#include "mail_conf.h"
 #include "mail_params.h"
+#include "mail_params_init.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "rec_type.h"
@@ -107,24 +109,14 @@ static int teardown(void **unused UNUSED)
     return 0;
 }
 
-/* Parameter defaults for one case, then the case's changes. */
+/* Postfix's defaults at compatibility level 3.6 with myhostname = mail.example.com; then the case's changes.
+ */
 static void defaults(void)
 {
-    var_header_checks = "";
-    var_mime_header_checks = "";
-    var_mime_nesting_limit = 100;
-    var_nested_header_checks = "";
-    var_body_checks = "";
-    var_body_checks_size_limit = 51200;
-    var_header_size_limit = 102400;
-    var_line_length_limit = 2048;
-    var_message_size_limit = 10240000;
-    var_hopcount_limit = 50;
-    var_message_drop_headers = "bcc, content-length, resent-bcc, return-path";
-    var_always_add_missing_headers = false;
-    var_enable_long_queue_ids = false;
-    var_undisclosed_recipients_header = "";
-    var_myhostname = "mail.example.com";
+    mail_conf_forget();
+    mail_conf_override("compatibility_level", "3.6");
+    mail_conf_override("myhostname", "mail.example.com");
+    mail_params_init();
 }
 
 /* A state as the frame and envelope stage leave it at the MESG record. */

@@ -46,7 +46,7 @@ const PARAM_INFO *mail_params_find(const char *name)
     if (mail_params_index == NULL) {
         mail_params_index = htable_create(2 * mail_params_count, 0);
         for (size_t i = 0; i < mail_params_count; i++)
-            htable_enter(mail_params_index, mail_params_table[i].name, (void *) &mail_params_table[i]);
+            htable_enter(mail_params_index, mail_params_table[i].name, (void *)&mail_params_table[i]);
     }
     return htable_find(mail_params_index, name);
 }
@@ -104,7 +104,7 @@ const char *mail_params_default(const PARAM_INFO *param)
     else if (strcmp(param->name, "mail_version") == 0)
         value = mystrdup(MAIL_VERSION_NUMBER);
     else if (strcmp(param->name, "process_id") == 0)
-        value = vstring_export(vstring_sprintf(vstring_alloc(20), "%ld", (long) getpid()));
+        value = vstring_export(vstring_sprintf(vstring_alloc(20), "%ld", (long)getpid()));
     else if (strcmp(param->name, "process_name") == 0)
         value = mystrdup(mail_process_name ? mail_process_name : "");
     else
@@ -169,9 +169,11 @@ static NORETURN mail_params_bad(const char *name, const char *fmt, ...)
 static void mail_params_range(const PARAM_INFO *param, long long value)
 {
     if (value < param->min)
-        mail_params_bad(param->name, "invalid %s parameter value %lld < %lld", param->name, value, param->min);
+        mail_params_bad(param->name, "invalid %s parameter value %lld < %lld", param->name, value,
+                        param->min);
     if (param->max != 0 && value > param->max)
-        mail_params_bad(param->name, "invalid %s parameter value %lld > %lld", param->name, value, param->max);
+        mail_params_bad(param->name, "invalid %s parameter value %lld > %lld", param->name, value,
+                        param->max);
 }
 
 /* Parse a decimal number (a leading minus only where negatives are allowed). */
@@ -197,7 +199,7 @@ int mail_params_time(const char *value, int def_unit, long long *seconds)
     const char *cp;
     int unit;
 
-    for (cp = value; isdigit((unsigned char) *cp); cp++) {
+    for (cp = value; isdigit((unsigned char)*cp); cp++) {
         if (n > LLONG_MAX / 10)
             return 0;
         n = n * 10 + (*cp - '0');
@@ -228,6 +230,25 @@ int mail_params_time(const char *value, int def_unit, long long *seconds)
     return 1;
 }
 
+/*
+ * The strings mail_params_init() allocated, by table index, so that the
+ * next call (a reload, a test case) frees them instead of leaking them.
+ * A value a program assigned to var_NAME itself is never freed here.
+ */
+static char **mail_params_strings;
+
+/* Set a string parameter's global to a copy of VALUE. */
+static void mail_params_set_string(const PARAM_INFO *param, const char *value)
+{
+    size_t i = (size_t)(param - mail_params_table);
+
+    if (mail_params_strings == NULL)
+        mail_params_strings = mycalloc(mail_params_count, sizeof(*mail_params_strings));
+    if (mail_params_strings[i] != NULL)
+        myfree(mail_params_strings[i]);
+    *(char **)param->var = mail_params_strings[i] = mystrdup(value);
+}
+
 /* Evaluate one parameter into its global, or die with Postfix's message. */
 static void mail_params_init_one(const PARAM_INFO *param)
 {
@@ -235,8 +256,7 @@ static void mail_params_init_one(const PARAM_INFO *param)
     long long n;
 
     if (param->type == PT_RAW) {
-        value = mail_conf_raw(param->name);
-        *(char **) param->var = mystrdup(value);
+        mail_params_set_string(param, mail_conf_raw(param->name));
         return;
     }
     value = mail_conf_eval(param->name);
@@ -244,13 +264,13 @@ static void mail_params_init_one(const PARAM_INFO *param)
     case PT_STR:
     case PT_LIST:
     case PT_RAW:
-        *(char **) param->var = mystrdup(value);
+        mail_params_set_string(param, value);
         break;
     case PT_BOOL:
         if (strcasecmp(value, "yes") == 0)
-            *(bool *) param->var = true;
+            *(bool *)param->var = true;
         else if (strcasecmp(value, "no") == 0)
-            *(bool *) param->var = false;
+            *(bool *)param->var = false;
         else
             mail_params_bad(param->name, "bad boolean configuration: %s = %s", param->name, value);
         break;
@@ -260,15 +280,15 @@ static void mail_params_init_one(const PARAM_INFO *param)
             mail_params_bad(param->name, "bad numerical configuration: %s = %s", param->name, value);
         mail_params_range(param, n);
         if (param->type == PT_INT)
-            *(int *) param->var = (int) n;
+            *(int *)param->var = (int)n;
         else
-            *(long long *) param->var = n;
+            *(long long *)param->var = n;
         break;
     case PT_TIME:
         if (!mail_params_time(value, mail_params_unit(param), &n))
             mail_params_bad(param->name, "parameter %s: bad time value or unit: %s", param->name, value);
         mail_params_range(param, n);
-        *(int *) param->var = (int) n;
+        *(int *)param->var = (int)n;
         break;
     }
 }
