@@ -30,7 +30,12 @@
  * the directory that holds QUEUE/ID's entry.
  *
  * A complete message file has the owner execute bit set
- * (MAIL_QUEUE_STAT_READY); readers skip files without it.
+ * (MAIL_QUEUE_STAT_READY); readers skip files without it. Two more mode
+ * bits are requests to the queue manager, which clears them when it takes
+ * the file: MAIL_QUEUE_STAT_EXPIRE (postsuper -e/-f: return the message
+ * to the sender at the next attempt, mailq marks it '#') and
+ * MAIL_QUEUE_STAT_FLUSH (flush service, postqueue -i: deliver now,
+ * defer_transports included).
  *
  * Errors: NULL or -1 with errno set; nothing is logged except by
  * mail_queue_enter(), which logs and retries a name collision.
@@ -64,8 +69,10 @@ extern const MAIL_QUEUE_DIR mail_queue_dirs[];
 #define MAIL_QUEUE_TRACE    "trace"
 #define MAIL_QUEUE_FLUSH    "flush"
 
-#define MAIL_QUEUE_STAT_READY (S_IRUSR | S_IWUSR | S_IXUSR)
-#define MAIL_QUEUE_STAT_WRITE (S_IRUSR | S_IWUSR)
+#define MAIL_QUEUE_STAT_READY  (S_IRUSR | S_IWUSR | S_IXUSR)
+#define MAIL_QUEUE_STAT_WRITE  (S_IRUSR | S_IWUSR)
+#define MAIL_QUEUE_STAT_EXPIRE S_IXGRP
+#define MAIL_QUEUE_STAT_FLUSH  S_IXOTH
 
 #define MAIL_QUEUE_ID_LEN_MAX 64
 
