@@ -84,7 +84,8 @@ int attr_print(VSTREAM *stream, int flags, ...)
     va_end(ap);
     if ((flags & ATTR_FLAG_MORE) == 0) {
         vstream_putc(0, stream);
-        vstream_fflush(stream);
+        if ((flags & ATTR_FLAG_NOFLUSH) == 0)
+            vstream_fflush(stream);
     }
     return vstream_ferror(stream) ? -1 : 0;
 }

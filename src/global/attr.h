@@ -15,7 +15,8 @@
  *                 ATTR_TYPE_END);
  *
  * attr_print() writes the attributes and the end marker (none with
- * ATTR_FLAG_MORE) and flushes unless ATTR_FLAG_MORE; it returns 0 or -1
+ * ATTR_FLAG_MORE) and flushes unless ATTR_FLAG_MORE or ATTR_FLAG_NOFLUSH
+ * (several messages in one write); it returns 0 or -1
  * (stream error). attr_scan() reads one message and stores each requested
  * attribute it finds, in any order; it returns the number stored, or -1
  * on a read error, a malformed message, a bad integer, or (with
@@ -51,6 +52,7 @@
 #define ATTR_FLAG_MISSING (1 << 0) /* a requested attribute must be present */
 #define ATTR_FLAG_EXTRA   (1 << 1) /* no unrequested attributes allowed */
 #define ATTR_FLAG_MORE    (1 << 2) /* print: no end marker, no flush */
+#define ATTR_FLAG_NOFLUSH (1 << 3) /* print: end marker, but no flush yet */
 #define ATTR_FLAG_STRICT  (ATTR_FLAG_MISSING | ATTR_FLAG_EXTRA)
 
 #define ATTR_LEN_MAX (1 << 20)

@@ -1,0 +1,57 @@
+/*
+ * qmgr_backoff_test - unit tests for the queue manager's pure functions:
+ * the retry delay of queue.md 5.2 (acceptance check 28) and the parsing
+ * of the concurrency feedback parameters.
+ */
+#include "sys_defs.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "qmgr.h"
+
+/* Age 0 -> +300 s, 1000 s -> +1000 s, 10000 s -> +4000 s with the defaults. */
+static void test_backoff(void **state UNUSED)
+{
+    static const struct {
+        time_t age;
+        int delay;
+    } cases[] = {
+        {0, 300}, {299, 300}, {300, 300}, {1000, 1000}, {3999, 3999}, {4000, 4000}, {10000, 4000}, {-5, 300},
+    };
+
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+        assert_int_equal(qmgr_backoff(cases[i].age, 300, 4000), cases[i].delay);
+    /* A minimum above the maximum: the minimum wins, like Postfix. */
+    assert_int_equal(qmgr_backoff(50, 100, 60), 100);
+}
+
+/* "1", "1/concurrency", "1/4", "0.5", junk. */
+static void test_feedback(void **state UNUSED)
+{
+    bool per_window;
+
+    assert_true(qmgr_feedback_parse("1", &per_window) == 1.0);
+    assert_false(per_window);
+    assert_true(qmgr_feedback_parse("1/concurrency", &per_window) == 1.0);
+    assert_true(per_window);
+    assert_true(qmgr_feedback_parse("1 / concurrency", &per_window) == 1.0);
+    assert_true(per_window);
+    assert_true(qmgr_feedback_parse("1/4", &per_window) == 0.25);
+    assert_false(per_window);
+    assert_true(qmgr_feedback_parse("0.5", &per_window) == 0.5);
+    assert_true(qmgr_feedback_parse("bogus", &per_window) == 1.0);
+    assert_false(per_window);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_feedback),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

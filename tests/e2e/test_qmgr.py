@@ -1,0 +1,419 @@
+"""End-to-end tests of the queue manager (queue.md section 5, delivery.md 1):
+scans, delivery requests, recipient grouping, retries with back-off, delay
+warnings, expiry, dead destinations, crashing agents, defer_transports,
+soft_bounce, the error/retry/discard agents and the log lines.
+
+Remote mail goes to a scriptable test delivery agent (src/testagent,
+master.cf service "test"): a rules file decides per recipient (sent,
+defer, bounce, hopfail, crash, sleep N) and a journal records every
+request it served (recipients, timing), so the tests see what the queue
+manager asked for, not only what it logged.
+"""
+import email
+import email.policy
+import json
+import os
+import re
+import time
+
+import pytest
+
+import postern
+
+TESTAGENT = os.path.join(postern.BUILD, "test-libexec", "testagent")
+QID = r"[0-9A-F]{6,}"
+
+
+class Sink:
+    """The test agent's rules file and journal."""
+
+    def __init__(self, root):
+        self.rules = os.path.join(root, "agent-rules")
+        self.journal = os.path.join(root, "agent-journal")
+        self.save_dir = os.path.join(root, "agent-saved")
+        os.makedirs(self.save_dir)
+        self.set_rules("")
+
+    def set_rules(self, text):
+        with open(self.rules, "w") as f:
+            f.write(f"save {self.save_dir}\n" + text)
+        os.chmod(self.rules, 0o644)
+
+    def requests(self):
+        try:
+            with open(self.journal) as f:
+                return [json.loads(line) for line in f if line.strip()]
+        except FileNotFoundError:
+            return []
+
+    def saved(self):
+        """Saved messages: {(queue_id, recipient): bytes}."""
+        out = {}
+        for name in sorted(os.listdir(self.save_dir)):
+            qid, rcpt = name[:-len(".eml")].split(".", 1)
+            with open(os.path.join(self.save_dir, name), "rb") as f:
+                out[(qid, rcpt)] = f.read()
+        return out
+
+
+@pytest.fixture
+def inst():
+    instance = postern.Instance()
+    instance.sink = Sink(instance.root)
+    instance.write_master_cf(instance.default_master_cf()
+                             + f"test unix - - n - - {TESTAGENT} {instance.sink.rules} "
+                               f"{instance.sink.journal}\n")
+    # Remote mail to the test agent; fast retries so tests finish quickly.
+    instance.settings.update({
+        "default_transport": "test",
+        "relay_transport": "test",
+        "minimal_backoff_time": "1s",
+        "maximal_backoff_time": "2s",
+        "queue_run_delay": "1s",
+        "transport_retry_time": "1s",
+    })
+    instance.write_main_cf("")
+    yield instance
+    instance.close()
+
+
+def submit(inst, sender, recipients, subject="test", extra_headers="", body="hello\n"):
+    """Queue one message through cleanup; return its queue ID."""
+    content = (f"From: <{sender}>\nTo: undisclosed\nSubject: {subject}\n"
+               f"Message-ID: <{subject.replace(' ', '.')}.{time.time()}@client.example>\n"
+               f"{extra_headers}\n{body}")
+    res = inst.cleanup_submit(sender, recipients, content)
+    assert res["status"] == 0, res
+    return res["queue_id"]
+
+
+def submit_offline(inst, messages):
+    """Queue MESSAGES ((sender, recipients) pairs) with the queue manager
+    not running, so they wait in incoming/; return their IDs. The instance
+    is stopped afterwards, its master.cf restored."""
+    master_cf = inst.read_master_cf()
+    inst.write_master_cf(re.sub(r"^qmgr .*\n", "", master_cf, flags=re.M))
+    inst.start()
+    try:
+        ids = [submit(inst, sender, rcpts) for sender, rcpts in messages]
+    finally:
+        inst.stop()
+        inst.write_master_cf(master_cf)
+    return ids
+
+
+def delivery_line(inst, qid, rcpt, status, timeout=15, since=0):
+    """Wait for the delivery log line of RCPT; return the match."""
+    return inst.wait_log(rf"^.*\S+\[\d+\]: {qid}: to=<{re.escape(rcpt)}>, (?:orig_to=<[^>]*>, )?"
+                         rf"relay=(?P<relay>\S+), (?:conn_use=\d+, )?delay=(?P<delay>[0-9.]+), "
+                         rf"delays=(?P<delays>[0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+), "
+                         rf"dsn=(?P<dsn>\d\.\d+\.\d+), status={status} \((?P<text>.*)\)$",
+                         timeout=timeout, since=since)
+
+
+def test_delivery_log_sequence_and_removal(inst):
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["bob@remote.test"])
+    m = delivery_line(inst, qid, "bob@remote.test", "sent")
+    assert m["relay"] == "testagent[remote.test]"
+    assert m["dsn"] == "2.0.0"
+    assert m["text"] == "delivered"
+    inst.wait_log(rf"qmgr\[\d+\]: {qid}: removed$")
+    log = inst.log()
+    active = re.search(rf"qmgr\[\d+\]: {qid}: from=<alice@example.org>, size=\d+, nrcpt=1 \(queue active\)",
+                       log)
+    assert active, log
+    assert active.start() < m.start() < log.index(f"{qid}: removed")
+    inst.wait_queue_empty()
+    reqs = inst.sink.requests()
+    assert len(reqs) == 1
+    assert reqs[0]["queue_id"] == qid and reqs[0]["nexthop"] == "remote.test"
+    assert [r["address"] for r in reqs[0]["recipients"]] == ["bob@remote.test"]
+    # The agent received the message content from the queue file.
+    saved = inst.sink.saved()[(qid, "bob@remote.test")]
+    assert b"Subject: test\n" in saved and saved.endswith(b"hello\n")
+
+
+def test_recipients_grouped_by_destination_and_limit(inst):
+    """Acceptance 38: 120 recipients at one domain -> requests of 50, 50, 20;
+    other destinations get their own requests."""
+    inst.start()
+    rcpts = [f"u{i}@example.net" for i in range(120)] + ["x@other.test"]
+    qid = submit(inst, "alice@example.org", rcpts)
+    inst.wait_log(rf"qmgr\[\d+\]: {qid}: removed$", timeout=30)
+    reqs = inst.sink.requests()
+    sizes = sorted((r["nexthop"], len(r["recipients"])) for r in reqs)
+    assert sizes == [("example.net", 20), ("example.net", 50), ("example.net", 50), ("other.test", 1)]
+    delivered = sorted(r["address"] for req in reqs for r in req["recipients"])
+    assert delivered == sorted(rcpts)
+
+
+def test_recipient_limit_parameter_per_transport(inst):
+    inst.update_main_cf({"test_destination_recipient_limit": "2"})
+    inst.start()
+    qid = submit(inst, "alice@example.org", [f"u{i}@example.net" for i in range(5)])
+    inst.wait_log(rf"qmgr\[\d+\]: {qid}: removed$")
+    assert sorted(len(r["recipients"]) for r in inst.sink.requests()) == [1, 2, 2]
+
+
+def test_deferred_then_retried_on_backoff(inst):
+    inst.update_main_cf({"minimal_backoff_time": "300s", "maximal_backoff_time": "4000s"})
+    inst.sink.set_rules(r"^bob@ defer 4.4.1 connect to remote.test: Connection refused" "\n")
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["bob@remote.test"])
+    m = delivery_line(inst, qid, "bob@remote.test", "deferred")
+    assert m["dsn"] == "4.4.1"
+    assert m["text"] == "connect to remote.test: Connection refused"
+    ids = inst.wait_queued(1, queue="deferred")
+    assert ids == [qid]
+    path = os.path.join(inst.queue_dir, "deferred", qid[0], qid)
+    assert os.path.exists(path), "deferred/ is hashed one level"
+    # Acceptance 18: mtime about now + minimal_backoff_time.
+    assert abs(os.stat(path).st_mtime - (time.time() + 300)) < 30
+    assert os.path.exists(os.path.join(inst.queue_dir, "defer", qid[0], qid))
+    assert f"{qid}: removed" not in inst.log()
+
+
+def test_retry_delivers_and_removes_defer_log(inst):
+    inst.sink.set_rules(r"^bob@ defer" "\n")
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["bob@remote.test", "carol@remote.test"])
+    delivery_line(inst, qid, "bob@remote.test", "deferred")
+    delivery_line(inst, qid, "carol@remote.test", "sent")
+    mark = inst.log_mark()
+    inst.sink.set_rules("")
+    # queue_run_delay and the back-off are 1-2 s here.
+    delivery_line(inst, qid, "bob@remote.test", "sent", since=mark)
+    inst.wait_log(rf"{qid}: removed$", since=mark)
+    inst.wait_queue_empty()
+    assert not os.path.exists(os.path.join(inst.queue_dir, "defer", qid[0], qid))
+    # carol was delivered once only: her recipient was marked done.
+    carol = [r for req in inst.sink.requests() for r in req["recipients"] if r["address"] == "carol@remote.test"]
+    assert len(carol) == 1
+
+
+def test_error_retry_and_discard_agents(inst):
+    inst.write_file("transport", "gone.test error:5.1.2 domain is gone\n"
+                                 "later.test retry:4.4.2 try later\n"
+                                 "void.test discard:silently\n"
+                                 "plain.test error:go away\n")
+    inst.update_main_cf({"transport_maps": f"texthash:{inst.path}/transport"})
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["a@gone.test", "b@later.test", "c@void.test", "d@plain.test"])
+    m = delivery_line(inst, qid, "a@gone.test", "bounced")
+    assert (m["relay"], m["dsn"], m["text"]) == ("none", "5.1.2", "domain is gone")
+    m = delivery_line(inst, qid, "b@later.test", "deferred")
+    assert (m["relay"], m["dsn"], m["text"]) == ("none", "4.4.2", "try later")
+    m = delivery_line(inst, qid, "c@void.test", "sent")
+    assert (m["relay"], m["text"]) == ("none", "silently")
+    m = delivery_line(inst, qid, "d@plain.test", "bounced")
+    assert (m["dsn"], m["text"]) == ("5.0.0", "go away")
+    inst.wait_log(rf"{qid}: sender non-delivery notification: {QID}$")
+    assert inst.wait_queued(1, queue="deferred") == [qid]
+
+
+def test_bounce_notice_is_rfc3464(inst):
+    """Acceptance 31 with the test agent as the failing remote server."""
+    inst.sink.set_rules(r"^bob@ bounce 5.1.1 host remote.test said: 550 5.1.1 no such user" "\n")
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["bob@remote.test"], subject="bounce me")
+    delivery_line(inst, qid, "bob@remote.test", "bounced")
+    notice_id = inst.wait_log(rf"{qid}: sender non-delivery notification: ({QID})$").group(1)
+    inst.wait_log(rf"{qid}: removed$")
+    inst.wait_log(rf"{notice_id}: removed$")
+    raw = inst.sink.saved()[(notice_id, "alice@example.org")]
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["Subject"] == "Undelivered Mail Returned to Sender"
+    assert msg["From"].startswith("Mail Delivery System <MAILER-DAEMON@")
+    assert msg.get_content_type() == "multipart/report"
+    assert msg.get_param("report-type") == "delivery-status"
+    parts = msg.get_payload()
+    assert [p.get_content_type() for p in parts] == ["text/plain", "message/delivery-status", "message/rfc822"]
+    status = parts[1].get_payload()
+    fields = {}
+    for block in status:
+        for k, v in block.items():
+            fields[k] = v
+    assert fields["Action"] == "failed"
+    assert fields["Status"] == "5.1.1"
+    assert fields["Final-Recipient"] == "rfc822; bob@remote.test"
+    original = parts[2].get_payload()[0]
+    assert original["Subject"] == "bounce me"
+    assert original["Message-ID"].startswith("<bounce.me.")
+    req = [r for r in inst.sink.requests() if r["queue_id"] == notice_id][0]
+    assert req["sender"] == ""
+
+
+def test_expired_after_lifetime(inst):
+    """Acceptance 29: maximal_queue_lifetime = 0 -> returned after one attempt."""
+    inst.update_main_cf({"maximal_queue_lifetime": "0"})
+    inst.sink.set_rules(r"^bob@ defer 4.2.0 host remote.test said: 450 4.2.0 mailbox busy" "\n")
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["bob@remote.test"])
+    delivery_line(inst, qid, "bob@remote.test", "deferred")
+    inst.wait_log(rf"qmgr\[\d+\]: {qid}: from=<alice@example.org>, status=expired, returned to sender$")
+    notice_id = inst.wait_log(rf"{qid}: sender non-delivery notification: ({QID})$").group(1)
+    inst.wait_log(rf"{qid}: removed$")
+    inst.wait_log(rf"{notice_id}: removed$")
+    raw = inst.sink.saved()[(notice_id, "alice@example.org")]
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    text = raw.decode()
+    assert "Action: failed" in text
+    assert msg["Subject"] == "Undelivered Mail Returned to Sender"
+
+
+def test_delay_warning_sent_once(inst):
+    """Acceptance 30: one delay notice, the message keeps being retried."""
+    inst.update_main_cf({"delay_warning_time": "1s"})
+    inst.sink.set_rules(r"^bob@ defer 4.2.0 mailbox busy" "\n")
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["bob@remote.test"])
+    notice_id = inst.wait_log(rf"{qid}: sender delay notification: ({QID})$", timeout=20).group(1)
+    inst.wait_log(rf"{notice_id}: removed$")
+    # Two more attempts: still no second warning.
+    mark = inst.log_mark()
+    delivery_line(inst, qid, "bob@remote.test", "deferred", since=mark)
+    mark = inst.log_mark()
+    delivery_line(inst, qid, "bob@remote.test", "deferred", since=mark)
+    assert len(re.findall(rf"{qid}: sender delay notification", inst.log())) == 1
+    raw = inst.sink.saved()[(notice_id, "alice@example.org")]
+    assert b"Subject: Delayed Mail (still being retried)" in raw
+    assert b"Action: delayed" in raw
+
+
+def test_defer_transports_and_flush(inst):
+    """Acceptance 36."""
+    inst.update_main_cf({"defer_transports": "test", "minimal_backoff_time": "300s",
+                         "maximal_backoff_time": "300s", "queue_run_delay": "300s"})
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["bob@remote.test"])
+    m = delivery_line(inst, qid, "bob@remote.test", "deferred")
+    assert (m["relay"], m["dsn"], m["text"]) == ("none", "4.3.2", "deferred transport")
+    inst.wait_queued(1, queue="deferred")
+    assert inst.sink.requests() == []
+    mark = inst.log_mark()
+    inst.run("sendmail", "-q", check=True)
+    delivery_line(inst, qid, "bob@remote.test", "sent", since=mark)
+    inst.wait_queue_empty()
+
+
+def test_dead_destination_suspends_deliveries(inst):
+    """Acceptance 37: after the first window of failures the rest is
+    deferred without new requests."""
+    inst.update_main_cf({"minimal_backoff_time": "300s", "maximal_backoff_time": "300s",
+                         "queue_run_delay": "300s"})
+    inst.sink.set_rules(".* hopfail 4.4.1 connect to remote.test[192.0.2.1]:25: Connection refused\n")
+    ids = submit_offline(inst, [("alice@example.org", [f"u{i}@remote.test"]) for i in range(10)])
+    inst.start()
+    for i, qid in enumerate(ids):
+        delivery_line(inst, qid, f"u{i}@remote.test", "deferred", timeout=20)
+    log = inst.log()
+    suspended = re.findall(r"status=deferred \(delivery temporarily suspended: connect to "
+                           r"remote.test\[192.0.2.1\]:25: Connection refused\)", log)
+    assert len(suspended) >= 4, log
+    assert len(inst.sink.requests()) <= 6
+    assert len(inst.sink.requests()) + len(suspended) == 10
+
+
+def test_crashing_agent_defers_and_nothing_is_lost(inst):
+    inst.sink.set_rules(r"^bob@ crash" "\n")
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["bob@remote.test"])
+    m = delivery_line(inst, qid, "bob@remote.test", "deferred")
+    assert (m["dsn"], m["text"]) == ("4.3.0", "unknown mail transport error")
+    inst.wait_log(r"warning: transport test failure")
+    mark = inst.log_mark()
+    inst.sink.set_rules("")
+    delivery_line(inst, qid, "bob@remote.test", "sent", timeout=20, since=mark)
+    inst.wait_queue_empty()
+
+
+def test_unreachable_transport_defers(inst):
+    inst.update_main_cf({"default_transport": "nosuch"})
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["bob@remote.test"])
+    m = delivery_line(inst, qid, "bob@remote.test", "deferred")
+    assert (m["relay"], m["dsn"], m["text"]) == ("none", "4.3.0", "mail transport unavailable")
+    assert inst.wait_queued(1, queue="deferred") == [qid]
+
+
+def test_soft_bounce(inst):
+    """Acceptance 35 (queue side): a would-be bounce is deferred."""
+    inst.update_main_cf({"soft_bounce": "yes"})
+    inst.sink.set_rules(r"^bob@ bounce 5.1.1 no such user" "\n")
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["bob@remote.test"])
+    m = delivery_line(inst, qid, "bob@remote.test", "deferred")
+    assert (m["dsn"], m["text"]) == ("4.1.1", "no such user")
+    assert inst.wait_queued(1, queue="deferred") == [qid]
+    assert "non-delivery notification" not in inst.log()
+
+
+def test_double_bounce_address_is_discarded(inst):
+    inst.start()
+    qid = submit(inst, "", [f"double-bounce@{inst.hostname}"])
+    m = delivery_line(inst, qid, f"double-bounce@{inst.hostname}", "sent")
+    assert (m["relay"], m["text"]) == ("none", "undeliverable postmaster notification discarded")
+    inst.wait_log(rf"{qid}: removed$")
+
+
+def test_concurrency_limit_per_destination(inst):
+    inst.update_main_cf({"test_destination_concurrency_limit": "2"})
+    inst.sink.set_rules(".* sleep 1\n")
+    ids = submit_offline(inst, [("alice@example.org", [f"u{i}@remote.test"]) for i in range(6)])
+    inst.start()
+    for qid in ids:
+        inst.wait_log(rf"{qid}: removed$", timeout=30)
+    reqs = inst.sink.requests()
+    events = sorted([(r["start"], 1) for r in reqs] + [(r["end"], -1) for r in reqs])
+    busy = peak = 0
+    for _, delta in events:
+        busy += delta
+        peak = max(peak, busy)
+    assert peak == 2
+
+
+def test_active_files_recovered_at_start(inst):
+    """A file left in active/ by a stopped queue manager is delivered once."""
+    [qid] = submit_offline(inst, [("alice@example.org", ["bob@remote.test"])])
+    src = os.path.join(inst.queue_dir, "incoming", qid)
+    os.makedirs(os.path.join(inst.queue_dir, "active"), exist_ok=True)
+    os.rename(src, os.path.join(inst.queue_dir, "active", qid))
+    inst.start()
+    delivery_line(inst, qid, "bob@remote.test", "sent")
+    inst.wait_queue_empty()
+    assert len(inst.sink.requests()) == 1
+
+
+def test_hold_queue_is_not_scanned(inst):
+    [qid] = submit_offline(inst, [("alice@example.org", ["bob@remote.test"])])
+    os.makedirs(os.path.join(inst.queue_dir, "hold"), exist_ok=True)
+    os.rename(os.path.join(inst.queue_dir, "incoming", qid), os.path.join(inst.queue_dir, "hold", qid))
+    inst.start()
+    qid2 = submit(inst, "alice@example.org", ["carol@remote.test"])
+    inst.wait_log(rf"{qid2}: removed$")
+    assert inst.queue_ids("hold") == [qid]
+    assert qid not in inst.log()
+
+
+def test_pflogsumm_counts(inst):
+    """Acceptance: pflogsumm reads the log and counts what happened."""
+    inst.sink.set_rules("^defer@ defer\n^bounce@ bounce 5.1.1 no such user\n")
+    inst.update_main_cf({"minimal_backoff_time": "300s", "maximal_backoff_time": "300s",
+                         "queue_run_delay": "300s"})
+    inst.start()
+    ok = [submit(inst, "alice@example.org", [f"ok{i}@remote.test"]) for i in range(3)]
+    d = submit(inst, "alice@example.org", ["defer@remote.test"])
+    b = submit(inst, "carol@example.org", ["bounce@remote.test"])
+    for qid in ok:
+        inst.wait_log(rf"{qid}: removed$")
+    delivery_line(inst, d, "defer@remote.test", "deferred")
+    notice = inst.wait_log(rf"{b}: sender non-delivery notification: ({QID})$").group(1)
+    inst.wait_log(rf"{notice}: removed$")
+    inst.stop()
+    out = postern.run_command(["pflogsumm", "--smtpd-stats", inst.log_file], timeout=60)
+    assert out.returncode == 0, out.stderr
+    counts = dict((m.group(2), int(m.group(1)))
+                  for m in re.finditer(r"^\s*(\d+)\s+(received|delivered|deferred|bounced)\b", out.stdout, re.M))
+    # received: 5 submitted + 1 notice; delivered: 3 + the notice; 1 deferred; 1 bounced
+    assert counts == {"received": 6, "delivered": 4, "deferred": 1, "bounced": 1}, out.stdout
