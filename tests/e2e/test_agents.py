@@ -275,3 +275,45 @@ def test_testagent_hopfail_and_crash(agents):
     entries = agents.journal_entries()
     assert [e["queue_id"] for e in entries] == [qid, qid2]
     assert [r["result"] for r in entries[1]["recipients"]] == ["crash", "crash"]
+
+
+def test_error_bounces_through_bounce_service(agents):
+    """With a (stand-in) bounce service that accepts the append, the
+    recipient is bounced and marked done; the request carries the
+    bounce.h attributes."""
+    import threading
+
+    path = os.path.join(agents.inst.queue_dir, "private", "bounce")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    os.chmod(path, 0o666)
+    server.listen(1)
+    server.settimeout(30)
+    got = {}
+
+    def serve():
+        conn, _ = server.accept()
+        with conn:
+            got.update(postern._read_attrs(conn.makefile("rb")))
+            conn.sendall(attr_message([("status", 0)]))
+
+    t = threading.Thread(target=serve)
+    t.start()
+    try:
+        qid = agents.submit(["a@example.com"])
+        mark = agents.inst.log_mark()
+        answer = agents.deliver("error", qid, "5.1.1 User unknown")
+    finally:
+        t.join(30)
+        server.close()
+        os.unlink(path)
+    assert answer["status"] == "0"
+    agents.inst.wait_log(line_re(qid, "a@example.com", "none", "5.1.1", "bounced", "User unknown"), since=mark)
+    assert [t for _, t, _, _ in agents.recipients(qid)] == ["D"]
+    offset = agents.recipients(qid)[0][0]
+    assert {k: v for k, v in got.items() if k != "log_time"} == {
+        "request": "append", "flags": "0", "queue_id": qid, "original_recipient": "a@example.com",
+        "recipient": "a@example.com", "dsn_orig_rcpt": "", "dsn_notify": "0", "offset": str(offset),
+        "dsn_status": "5.1.1", "action": "failed", "reason": "User unknown", "diag_type": "",
+        "diag_text": "", "mta_type": "", "mta_name": ""}
+    assert got["log_time"].isdigit()
