@@ -1,0 +1,1 @@
+$(eval $(call program,discard,libexec,global util))

@@ -1,0 +1,1 @@
+$(eval $(call program,error,libexec,global util))

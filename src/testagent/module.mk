@@ -1,0 +1,1 @@
+$(eval $(call program,testagent,test-libexec,global util))
