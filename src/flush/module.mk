@@ -1,0 +1,1 @@
+$(eval $(call program,flush,libexec,global util))

@@ -1,0 +1,1 @@
+$(eval $(call program,postqueue,bin,global util))

@@ -1,0 +1,1 @@
+$(eval $(call program,showq,libexec,global util))
