@@ -4,12 +4,19 @@
  * Public functions: flush_add(), flush_send_site(), flush_send_file(),
  * flush_refresh(), flush_purge().
  *
+ * As Postfix's client, flush_add() and flush_send_site() answer
+ * FLUSH_STAT_BAD for a malformed site name and FLUSH_STAT_DENY for a site
+ * outside fast_flush_domains without a round trip (so "postqueue -s" says
+ * so even while the mail system is down); the service checks again.
+ *
  * Errors: FLUSH_STAT_FAIL when public/flush cannot be reached or answers
  * badly (with a warning); the other statuses come from the service.
  */
 #include "sys_defs.h"
 
+#include <arpa/inet.h>
 #include <string.h>
+#include <strings.h>
 
 #include "attr.h"
 #include "domain_list.h"
@@ -20,6 +27,7 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "stringops.h"
+#include "valid_hostname.h"
 #include "vstream.h"
 #include "vstring.h"
 
@@ -43,6 +51,29 @@ static int flush_clnt_request(const char *request, const char *site, const char 
     }
     vstream_fclose(stream);
     return status;
+}
+
+/* True when SITE is a host name or an [address] literal (as the service checks). */
+static bool flush_clnt_site_valid(const char *site)
+{
+    size_t len = strlen(site);
+    unsigned char addr[16];
+    char *inner;
+    bool ok;
+
+    if (len == 0 || strchr(site, '/') != NULL)
+        return false;
+    if (site[0] != '[')
+        return valid_hostname(site);
+    if (len < 3 || site[len - 1] != ']')
+        return false;
+    inner = mystrndup(site + 1, len - 2);
+    if (strncasecmp(inner, "IPv6:", 5) == 0)
+        ok = inet_pton(AF_INET6, inner + 5, addr) == 1;
+    else
+        ok = inet_pton(AF_INET, inner, addr) == 1;
+    myfree(inner);
+    return ok;
 }
 
 /* True unless SITE is known not to be in fast_flush_domains. */
@@ -70,6 +101,8 @@ static bool flush_clnt_eligible(const char *site)
 /* Remember that ID waits for SITE. */
 int flush_add(const char *site, const char *id)
 {
+    if (!flush_clnt_site_valid(site))
+        return FLUSH_STAT_BAD;
     if (!flush_clnt_eligible(site))
         return FLUSH_STAT_DENY;
     return flush_clnt_request(FLUSH_REQ_ADD, site, id);
@@ -78,6 +111,10 @@ int flush_add(const char *site, const char *id)
 /* Deliver SITE's mail now. */
 int flush_send_site(const char *site)
 {
+    if (!flush_clnt_site_valid(site))
+        return FLUSH_STAT_BAD;
+    if (!flush_clnt_eligible(site))
+        return FLUSH_STAT_DENY;
     return flush_clnt_request(FLUSH_REQ_SEND_SITE, site, NULL);
 }
 

@@ -24,8 +24,9 @@
  * -v counts for root only.
  *
  * Errors: "postqueue: fatal: ..." on stderr with a sysexits status: 64
- * usage and bad site names, 69 mail system down or site not eligible,
- * 77 user not authorized, 75 table lookup errors.
+ * usage and bad site names (queue.md 9.3), 69 mail system down, site not
+ * eligible or a malformed -i queue ID (as Debian's Postfix), 77 user not
+ * authorized, 75 table lookup errors.
  */
 #include "sys_defs.h"
 
@@ -339,11 +340,14 @@ static void pq_flush_file(const char *id)
     int status;
 
     pq_check_user("authorized_flush_users", var_authorized_flush_users, "flush the mail queue");
+    if (!mail_queue_id_ok(id))
+        msg_fatal_status(EX_UNAVAILABLE, "Cannot flush queue ID - invalid name: \"%.100s%s\"", id,
+                         strlen(id) > 100 ? "..." : "");
     switch (status = flush_send_file(id)) {
     case FLUSH_STAT_OK:
         return;
     case FLUSH_STAT_BAD:
-        msg_fatal_status(EX_USAGE, "Cannot flush mail queue - invalid queue id: \"%.100s%s\"", id,
+        msg_fatal_status(EX_UNAVAILABLE, "Cannot flush queue ID - invalid name: \"%.100s%s\"", id,
                          strlen(id) > 100 ? "..." : "");
     case FLUSH_STAT_FAIL:
         msg_fatal_status(EX_UNAVAILABLE, "Cannot flush mail queue - mail system is down");

@@ -168,8 +168,8 @@ def test_send_file(instance):
         assert_flushed(instance, b)
         # Unknown IDs are no error; malformed ones are.
         instance.run("postqueue", "-i", "NOSUCH123", check=0)
-        result = instance.run("postqueue", "-i", "bad/id", check=64)
-        assert "invalid queue id" in result.stderr
+        result = instance.run("postqueue", "-i", "bad/id", check=69)
+        assert result.stderr == 'postqueue: fatal: Cannot flush queue ID - invalid name: "bad/id"\n'
         assert qmgr.wait(2) == [b"I", b"I"]
     finally:
         qmgr.close()
@@ -213,7 +213,15 @@ def test_wakeup_byte_and_refresh(instance):
 
 
 def test_flush_service_down(instance):
+    # As Debian's Postfix: names and eligibility are checked before the
+    # service is contacted.
     instance.write_main_cf("fast_flush_domains = slow.test\n")
+    result = instance.run("postqueue", "-s", "other.test", check=69)
+    assert result.stderr == ('postqueue: fatal: Flush service is not configured for '
+                             'destination "other.test"\n')
+    result = instance.run("postqueue", "-s", "[300.1.1.1]", check=64)
+    assert result.stderr == ('postqueue: fatal: Cannot flush mail queue - invalid '
+                             'destination: "[300.1.1.1]"\n')
     result = instance.run("postqueue", "-s", "slow.test", check=69)
     assert result.stderr.endswith("postqueue: fatal: Cannot flush mail queue - mail system is down\n")
     result = instance.run("postqueue", "-i", "ABC123", check=69)
