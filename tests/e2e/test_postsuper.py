@@ -304,8 +304,9 @@ def test_rootless_owner_and_others(make_instance):
     script = 'exec setpriv --reuid=daemon --regid=daemon --clear-groups -- "$@"'
     result = subprocess.run(["/bin/sh", "-c", script, "sh", inst.program("postsuper"), "-c", inst.path,
                              "-h", qid], capture_output=True, text=True, cwd="/")
-    assert result.returncode != 0
-    assert result.stderr == "postsuper: fatal: use of this command is reserved for the superuser\n"
+    # (The instance directory is private, so it fails at reading main.cf.)
+    assert result.returncode != 0 and result.stderr.startswith("postsuper: fatal: "), result.stderr
+    assert inst.queue_ids() == [qid]
     result = postern.run_command([inst.program("postsuper"), "-c", inst.path, "-h", qid], cwd="/")
     assert result.returncode == 0, str(result)
     assert inst.queue_ids("hold") == [qid]
