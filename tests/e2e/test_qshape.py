@@ -137,5 +137,5 @@ def test_rows_and_truncation(make_instance):
     assert rows[".one.example.net"][0] == "3"     # x.one, y.one, z.one
     assert rows[".example.net"][0] == "9"
     assert "other.test" in rows                   # lower case, trailing dot gone
-    assert "+e-name.of.some.example.museum" in rows  # the tail of a long name
+    assert "+-subdomain-name.of.some.example.museum" in rows  # "+" and the tail
     assert "done" not in " ".join(rows) and "incomplete.example" not in rows
