@@ -1,0 +1,1 @@
+$(eval $(call program,postsuper,bin,global util))

@@ -1,0 +1,1 @@
+$(eval $(call program,qshape,bin,global util))
