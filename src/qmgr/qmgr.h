@@ -57,7 +57,7 @@ typedef struct QMGR_ENTRY QMGR_ENTRY;
 #define QMGR_MSG_FLUSH        (1 << 1) /* flush: ignore defer_transports */
 #define QMGR_MSG_EXPIRE_FORCE (1 << 2) /* postsuper -e */
 #define QMGR_MSG_TRACE        (1 << 3) /* a trace log may exist */
-#define QMGR_MSG_KEEP         (1 << 4) /* a notice failed: keep and retry */
+#define QMGR_MSG_EXPIRE_NOLOG (1 << 4) /* forced expiry without a defer log */
 
 struct QMGR_MESSAGE {
     char *queue_id;
@@ -141,7 +141,7 @@ struct QMGR_ENTRY {
 /* qmgr_message.c */
 extern int qmgr_message_count;
 extern int qmgr_recipient_count;
-extern QMGR_MESSAGE *qmgr_message_activate(const char *queue_name, const char *id, int scan_flags);
+extern bool qmgr_message_activate(const char *queue_name, const char *id, int scan_flags);
 extern void qmgr_message_entry_done(QMGR_MESSAGE *message);
 extern void qmgr_message_defer_rcpt(QMGR_MESSAGE *message, const RECIPIENT *rcpt, const char *status,
                                     const char *fmt, ...) PRINTFLIKE(4, 5);

@@ -4,7 +4,7 @@
  * happens to the file when the last entry is done. See qmgr.h.
  *
  * qmgr_message_activate(queue, id, flags) moves QUEUE/ID to active/ and
- * takes it into memory; NULL when the file is gone or corrupt (moved to
+ * takes it into memory; false when the file is gone or corrupt (moved to
  * corrupt/ with a warning). Recipients are read in batches so that at
  * most qmgr_message_recipient_limit recipients are in memory at once.
  * qmgr_message_entry_done() is called once per finished delivery entry.
@@ -496,8 +496,8 @@ static bool qmgr_message_next_batch(QMGR_MESSAGE *message)
     recipient_list_init(&list);
     ok = qmgr_message_read_rcpts(message, &list, room);
     if (ok && (message->flags & QMGR_MSG_EXPIRE_FORCE)) {
-        /* postsuper -e: no more deliveries; report through the defer log. */
-        if (!qmgr_message_has_log(message, MAIL_QUEUE_DEFER))
+        /* postsuper -e: no more deliveries; the notice reports the defer log. */
+        if (message->flags & QMGR_MSG_EXPIRE_NOLOG)
             for (int i = 0; i < list.len; i++)
                 qmgr_message_defer_rcpt(message, list.info + i, "4.7.0",
                                         "message is administratively expired");
@@ -510,7 +510,7 @@ static bool qmgr_message_next_batch(QMGR_MESSAGE *message)
 }
 
 /* Take a message file into the active queue. */
-QMGR_MESSAGE *qmgr_message_activate(const char *queue_name, const char *id, int scan_flags)
+bool qmgr_message_activate(const char *queue_name, const char *id, int scan_flags)
 {
     QMGR_MESSAGE *message;
     VSTRING *path = vstring_alloc(100);
@@ -521,14 +521,14 @@ QMGR_MESSAGE *qmgr_message_activate(const char *queue_name, const char *id, int 
     if (stat(mail_queue_path(path, queue_name, id, true), &st) < 0 ||
         (st.st_mode & S_IRWXU) != MAIL_QUEUE_STAT_READY) {
         vstring_free(path);
-        return NULL;
+        return false;
     }
     if (strcmp(queue_name, MAIL_QUEUE_ACTIVE) != 0 &&
         mail_queue_rename(id, queue_name, MAIL_QUEUE_ACTIVE) < 0) {
         if (errno != ENOENT)
             msg_warn("%s: move to %s: %m", id, MAIL_QUEUE_ACTIVE);
         vstring_free(path);
-        return NULL;
+        return false;
     }
     message = (QMGR_MESSAGE *)mymalloc(sizeof(*message));
     memset(message, 0, sizeof(*message));
@@ -549,8 +549,11 @@ QMGR_MESSAGE *qmgr_message_activate(const char *queue_name, const char *id, int 
     qmgr_message_list = message;
     qmgr_message_count++;
     msg_stats_set_now(&message->active_arrival);
-    if (st.st_mode & MAIL_QUEUE_STAT_EXPIRE)
+    if (st.st_mode & MAIL_QUEUE_STAT_EXPIRE) {
         message->flags |= QMGR_MSG_EXPIRE_FORCE;
+        if (!qmgr_message_has_log(message, MAIL_QUEUE_DEFER))
+            message->flags |= QMGR_MSG_EXPIRE_NOLOG;
+    }
     if ((st.st_mode & MAIL_QUEUE_STAT_FLUSH) || (scan_flags & QMGR_SCAN_FLUSH))
         message->flags |= QMGR_MSG_FLUSH;
     if (st.st_mode & MAIL_QUEUE_STAT_FLUSH)
@@ -561,14 +564,14 @@ QMGR_MESSAGE *qmgr_message_activate(const char *queue_name, const char *id, int 
     if ((fp = mail_queue_open(MAIL_QUEUE_ACTIVE, id, O_RDONLY, 0)) == NULL) {
         msg_warn("%s: open: %m", id);
         qmgr_message_free(message);
-        return NULL;
+        return false;
     }
     ok = qmgr_message_read_envelope(message, fp);
     (void)vstream_fclose(fp);
     if (!ok) {
         qmgr_message_corrupt(message);
         qmgr_message_free(message);
-        return NULL;
+        return false;
     }
     if (message->trace_flags)
         message->flags |= QMGR_MSG_TRACE;
@@ -580,8 +583,8 @@ QMGR_MESSAGE *qmgr_message_activate(const char *queue_name, const char *id, int 
         message->rcpt_offset = 0;
         message->flags |= QMGR_MSG_DEFER;
     }
-    qmgr_message_entry_done(message);
-    return message;
+    qmgr_message_entry_done(message); /* may finish and free the message */
+    return true;
 }
 
 /* One entry of the message is finished (or the initial hold is released). */
