@@ -107,7 +107,7 @@ static void resolve_addr_warn_both(void)
 
             for (size_t n = 0; n < lits->argc; n++) {
                 vstring_sprintf(key, "%s %s %s", lits->argv[n], pairs[i].name_a, pairs[i].name_b);
-                if (htable_find(seen, vstring_str(key)) || !resolve_addr_in_list(other, lits->argv[n]))
+                if (htable_locate(seen, vstring_str(key)) || !resolve_addr_in_list(other, lits->argv[n]))
                     continue;
                 htable_enter(seen, vstring_str(key), NULL);
                 msg_warn("do not list domain %s in BOTH %s and %s", lits->argv[n], pairs[i].name_a,
@@ -253,7 +253,7 @@ static bool resolve_addr_routed(const char *local)
 /* Fill the reply for a lookup failure. */
 static void resolve_addr_fail(RESOLVE_REPLY *reply)
 {
-    reply->flags |= RESOLVE_FLAG_FAIL;
+    reply->flags = (reply->flags & ~RESOLVE_CLASS_MASK) | RESOLVE_FLAG_FAIL;
     vstring_strcpy(reply->transport, "retry");
     vstring_strcpy(reply->nexthop, "4.3.0 address resolver failure");
 }
