@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "attr.h"
+#include "dict.h"
 #include "htable.h"
 #include "mail_server.h"
 #include "msg.h"
@@ -102,9 +103,14 @@ static void trivial_rewrite_service(VSTREAM *client, char *service UNUSED, char 
         multi_server_disconnect(client);
 }
 
-/* Open the tables before privileges are dropped. */
+/*
+ * Open the tables before privileges are dropped. A table that cannot be
+ * opened must make lookups fail (the client defers), not stop the
+ * service, so surrogates are allowed already here.
+ */
 static void trivial_rewrite_pre_init(char *service UNUSED, char **argv UNUSED)
 {
+    dict_allow_surrogate = 1;
     resolve_addr_init();
 }
 

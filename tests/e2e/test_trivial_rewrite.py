@@ -180,3 +180,16 @@ def test_restart_after_table_change(running):
     old.close()
     running.wait_log(r"table hash:\S+/transport has changed -- restarting",
                      since=mark)
+
+
+def test_table_failure_defers(instance):
+    """A table that cannot be read never gives a wrong answer: FAIL."""
+    instance.write_main_cf(
+        f"transport_maps = hash:{instance.path}/missing\n")
+    instance.start()
+    c = Client(instance)
+    assert c.resolve("a@example.net") == (
+        FAIL, "retry", "4.3.0 address resolver failure", "a@example.net")
+    # The rewrite request needs no table.
+    assert c.rewrite("local", "user") == (0, "user@mail.example.com")
+    c.close()
