@@ -1,0 +1,1 @@
+$(eval $(call program,trivial-rewrite,libexec,global util))
