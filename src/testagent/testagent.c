@@ -283,7 +283,7 @@ static int testagent_deliver(DELIVER_REQUEST *request, const char *rules_path, c
             hopfail = match[i];
     }
     vstring_sprintf(relay, "testagent[%s]", request->nexthop);
-    if (rules.save_dir && !crash && !hopfail) {
+    if (rules.save_dir && !crash && !hopfail && !(request->flags & DEL_REQ_FLAG_MTA_VRFY)) {
         content = vstring_alloc(1000);
         if (testagent_content(request, content) < 0)
             content = vstring_free(content);

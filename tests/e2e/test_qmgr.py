@@ -418,3 +418,109 @@ def test_pflogsumm_counts(inst):
                   for m in re.finditer(r"^\s*(\d+)\s+(received|delivered|deferred|bounced)\b", out.stdout, re.M))
     # received: 5 submitted + 1 notice; delivered: 3 + the notice; 1 deferred; 1 bounced
     assert counts == {"received": 6, "delivered": 4, "deferred": 1, "bounced": 1}, out.stdout
+
+
+# --- the queue tools against a running queue manager -----------------------
+
+
+def defer_one(inst, rcpt="bob@remote.test", reason="4.4.1 connect to remote.test[192.0.2.1]:25: Connection refused"):
+    """Start with slow retries, queue one message whose recipient is deferred."""
+    inst.update_main_cf({"minimal_backoff_time": "300s", "maximal_backoff_time": "300s",
+                         "queue_run_delay": "300s"})
+    inst.sink.set_rules(f"^{re.escape(rcpt)}$ defer {reason}\n")
+    if not inst.started:
+        inst.start()
+    qid = submit(inst, "alice@example.org", [rcpt])
+    delivery_line(inst, qid, rcpt, "deferred")
+    inst.wait_queued(1, queue="deferred")
+    return qid
+
+
+def test_mailq_shows_the_deferral_reason(inst):
+    """Acceptance 18 with a real deferral."""
+    qid = defer_one(inst)
+    out = inst.run("mailq", check=True).stdout
+    lines = out.splitlines()
+    assert lines[0] == "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------"
+    assert re.match(rf"^{qid}\s+\d+ \w{{3}} \w{{3}} [ \d]\d \d\d:\d\d:\d\d  alice@example.org$", lines[1])
+    reason = "(connect to remote.test[192.0.2.1]:25: Connection refused)"
+    assert lines[2] == " " * (78 - len(reason)) + reason
+    assert lines[3] == " " * 41 + "bob@remote.test"
+    assert lines[-1] == "-- 0 Kbytes in 1 Request."
+
+
+def test_postsuper_expire_then_flush_returns_mail(inst):
+    """Acceptance 25."""
+    qid = defer_one(inst)
+    res = inst.run("postsuper", "-e", qid, check=True)
+    assert f"postsuper: {qid}: expired" in res.stderr
+    mark = inst.log_mark()
+    inst.run("postqueue", "-f", check=True)
+    inst.wait_log(rf"qmgr\[\d+\]: {qid}: from=<alice@example.org>, status=force-expired, returned to sender$",
+                  since=mark)
+    inst.wait_log(rf"{qid}: sender non-delivery notification: {QID}$", since=mark)
+    inst.wait_log(rf"{qid}: removed$", since=mark)
+    # No delivery attempt after the expiry was requested.
+    assert not re.search(rf"{qid}: to=<bob@remote.test>", inst.log()[mark:])
+
+
+def test_postsuper_requeue_all_gets_new_ids(inst):
+    qid = defer_one(inst)
+    mark = inst.log_mark()
+    inst.sink.set_rules("")
+    res = inst.run("postsuper", "-r", "ALL", check=True)
+    assert res.stderr.strip() == "postsuper: Requeued: 1 message"
+    new = inst.wait_log(rf"pickup\[\d+\]: ({QID}): uid=\d+ from=<alice@example.org> orig_id={qid}$",
+                        since=mark).group(1)
+    assert new != qid
+    delivery_line(inst, new, "bob@remote.test", "sent", since=mark)
+    inst.wait_queue_empty()
+
+
+def test_postsuper_delete_all_empties_the_queue(inst):
+    qid = defer_one(inst)
+    res = inst.run("postsuper", "-d", "ALL", check=True)
+    assert res.stderr.strip() == "postsuper: Deleted: 1 message"
+    inst.wait_queue_empty()
+    assert not os.path.exists(os.path.join(inst.queue_dir, "defer", qid[0], qid))
+
+
+def test_fast_flush_delivers_one_site(inst):
+    """Acceptance 43 (postqueue side): the deferred mail for a fast-flush
+    domain is delivered at once, defer_transports included."""
+    inst.update_main_cf({"fast_flush_domains": "slow.test"})
+    qid = defer_one(inst, rcpt="bob@slow.test")
+    mark = inst.log_mark()
+    inst.sink.set_rules("")
+    inst.run("postqueue", "-s", "slow.test", check=True)
+    delivery_line(inst, qid, "bob@slow.test", "sent", since=mark)
+    inst.wait_queue_empty()
+    res = inst.run("postqueue", "-s", "other.test")
+    assert res.returncode == 69
+    assert 'Flush service is not configured for destination "other.test"' in res.stderr
+
+
+def test_postqueue_i_delivers_one_message(inst):
+    qid = defer_one(inst)
+    mark = inst.log_mark()
+    inst.sink.set_rules("")
+    inst.run("postqueue", "-i", qid, check=True)
+    delivery_line(inst, qid, "bob@remote.test", "sent", since=mark)
+    inst.wait_queue_empty()
+
+
+def test_sendmail_bv_reports_without_delivering(inst):
+    """sendmail -bv: a report, and no delivery."""
+    inst.write_file("transport", "gone.test error:5.1.2 domain is gone\n")
+    inst.update_main_cf({"transport_maps": f"texthash:{inst.path}/transport"})
+    inst.start()
+    mark = inst.log_mark()
+    inst.run("sendmail", "-f", "alice@example.org", "-bv", "bob@remote.test", "x@gone.test", check=True)
+    qid = inst.wait_log(rf"({QID}): to=<bob@remote.test>, .*status=deliverable \(delivered\)$", since=mark).group(1)
+    inst.wait_log(rf"{qid}: to=<x@gone.test>, .*status=undeliverable \(domain is gone\)$", since=mark)
+    notice = inst.wait_log(rf"{qid}: sender delivery status notification: ({QID})$", since=mark).group(1)
+    inst.wait_log(rf"{notice}: removed$", since=mark)
+    assert inst.sink.saved().get((qid, "bob@remote.test")) is None
+    raw = inst.sink.saved()[(notice, "alice@example.org")].decode()
+    assert "Subject: Mail Delivery Status Report" in raw
+    assert re.search(r"<bob@remote\.test>: delivery via testagent\[remote\.test\]: delivered", raw), raw
