@@ -257,6 +257,7 @@ static int bounce_notify(const BOUNCE_REQ *req, BOUNCE_ENTRIES *all, BOUNCE_KIND
     notice.kind = kind;
     notice.queue_id = vstring_str(req->id);
     notice.sender = sender;
+    notice.envid = vstring_str(req->envid);
     if (all->len == 0)
         goto out;
     if (strcasecmp(sender, double_sender) == 0) {
@@ -289,17 +290,20 @@ static int bounce_notify(const BOUNCE_REQ *req, BOUNCE_ENTRIES *all, BOUNCE_KIND
         notice.kind = kind;
         notice.queue_id = vstring_str(req->id);
         notice.sender = sender;
+        notice.envid = vstring_str(req->envid);
         notice.postmaster = true;
         notice.headers_only = true;
-        ret = bounce_post(req, &notice, all, double_sender, var_bounce_notice_recipient,
+        /* A failed copy is only logged: a retry would repeat the sender's notice. */
+        (void)bounce_post(req, &notice, all, double_sender, var_bounce_notice_recipient,
                           "postmaster non-delivery");
     } else if (ret == 0 && kind == BOUNCE_KIND_DELAY && bounce_notify_class("delay")) {
         memset(&notice, 0, sizeof(notice));
         notice.kind = kind;
         notice.queue_id = vstring_str(req->id);
         notice.sender = sender;
+        notice.envid = vstring_str(req->envid);
         notice.postmaster = true;
-        ret = bounce_post(req, &notice, all, double_sender, var_delay_notice_recipient, "postmaster delay");
+        (void)bounce_post(req, &notice, all, double_sender, var_delay_notice_recipient, "postmaster delay");
     }
 out:
     vstring_free(dbl);
@@ -362,6 +366,7 @@ static int bounce_trace_service(const BOUNCE_REQ *req)
     memset(&notice, 0, sizeof(notice));
     notice.queue_id = vstring_str(req->id);
     notice.sender = vstring_str(req->sender);
+    notice.envid = vstring_str(req->envid);
     if (req->flags & (DEL_REQ_FLAG_RECORD | DEL_REQ_FLAG_MTA_VRFY)) {
         notice.kind = BOUNCE_KIND_VERIFY;
         mine = all; /* every recipient, whatever its NOTIFY */

@@ -309,6 +309,8 @@ static void bounce_status_part(BOUNCE_OUT *out, const BOUNCE_NOTICE *notice, con
 {
     VSTRING *date = vstring_alloc(100);
 
+    if (notice->envid && *notice->envid)
+        bounce_printf(out, "Original-Envelope-Id: %s", notice->envid);
     bounce_printf(out, "Reporting-MTA: dns; %s", var_myhostname);
     bounce_printf(out, "X-Postfix-Queue-ID: %s", notice->queue_id);
     bounce_printf(out, "X-Postfix-Sender: rfc822; %s", notice->sender);

@@ -69,7 +69,8 @@ typedef struct BOUNCE_NOTICE {
     const char *to;        /* the notice's To: */
     const char *notice_id; /* the notice's own queue ID */
     time_t now;
-    time_t arrival; /* the original's arrival (Arrival-Date) */
+    time_t arrival;    /* the original's arrival (Arrival-Date) */
+    const char *envid; /* DSN ENVID (Original-Envelope-Id) or NULL or empty */
 } BOUNCE_NOTICE;
 
 typedef int (*BOUNCE_PUT_FN)(void *ctx, const char *data, size_t len);

@@ -167,9 +167,9 @@ static int test_compose(VSTRING *out, BOUNCE_KIND kind, bool postmaster, bool he
     VSTREAM *fp = test_queue_file(size, true);
     BOUNCE_ENTRIES *entries = test_entries(action, status);
     BOUNCE_MSG msg;
-    BOUNCE_NOTICE notice = {kind,     postmaster,          headers_only,
-                            "ABC123", "alice@sender.test", "alice@sender.test",
-                            "NEWID",  1763712345,          0};
+    BOUNCE_NOTICE notice = {
+        kind,       postmaster, headers_only, "ABC123", "alice@sender.test", "alice@sender.test", "NEWID",
+        1763712345, 0,          NULL};
     int ret;
 
     assert_int_equal(bounce_msg_scan(fp, &msg), 0);
