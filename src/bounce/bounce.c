@@ -42,6 +42,7 @@
 #include "bounce.h"
 #include "bounce_log.h"
 #include "bounce_notice.h"
+#include "bounce_template.h"
 #include "cleanup_user.h"
 #include "deliver_request.h"
 #include "mail_params.h"
@@ -482,9 +483,17 @@ out:
     dsb_free(req.dsb);
 }
 
+/* Read bounce_template_file while still privileged (before any chroot). */
+static void bounce_pre_init(char *service, char **argv)
+{
+    (void)service;
+    (void)argv;
+    bounce_template_load(var_bounce_template_file);
+}
+
 int main(int argc, char **argv)
 {
-    static const MAIL_SERVER_OPTS opts = {0};
+    static const MAIL_SERVER_OPTS opts = {.pre_init = bounce_pre_init};
 
     single_server_main(argc, argv, bounce_service, &opts);
 }

@@ -18,8 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bounce_notice.h"
+#include "bounce_template.h"
 #include "mail_date.h"
 #include "mail_params.h"
 #include "msg.h"
@@ -30,47 +32,6 @@
 
 #define BOUNCE_WRAP_WIDTH  76 /* text part lines */
 #define BOUNCE_WRAP_INDENT 4
-
-/* Template texts (queue.md 7.1-7.3, as `postconf -t` shows Postfix's). */
-static const char *const bounce_text_failure[] = {
-    "I'm sorry to have to inform you that your message could not",
-    "be delivered to one or more recipients. It's attached below.",
-    "",
-    "For further assistance, please send mail to postmaster.",
-    "",
-    "If you do so, please include this problem report. You can",
-    "delete your own text from the attached returned message.",
-    NULL,
-};
-
-static const char *const bounce_text_delay_warning[] = {
-    "####################################################################",
-    "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #",
-    "####################################################################",
-    "",
-    NULL,
-};
-
-static const char *const bounce_text_delay_help[] = {
-    "For further assistance, please send mail to postmaster.",
-    "",
-    "If you do so, please include this problem report. You can",
-    "delete your own text from the attached returned message.",
-    NULL,
-};
-
-static const char *const bounce_text_success[] = {
-    "Your message was successfully delivered to the destination(s)",
-    "listed below. If the message was delivered to mailbox you will",
-    "receive no further notifications. Otherwise you may still receive",
-    "notifications of mail delivery errors from other systems.",
-    NULL,
-};
-
-static const char *const bounce_text_verify[] = {
-    "Enclosed is the mail delivery report that you requested.",
-    NULL,
-};
 
 /* An empty list of entries. */
 BOUNCE_ENTRIES *bounce_entries_create(void)
@@ -232,54 +193,46 @@ static void bounce_lines(BOUNCE_OUT *out, const char *text)
 /* The Subject: of a notice. */
 static const char *bounce_subject(const BOUNCE_NOTICE *notice)
 {
-    switch (notice->kind) {
-    case BOUNCE_KIND_DELAY:
-        return notice->postmaster ? "Postmaster Warning: Delayed Mail" : "Delayed Mail (still being retried)";
-    case BOUNCE_KIND_SUCCESS:
-        return "Successful Mail Delivery Report";
-    case BOUNCE_KIND_VERIFY:
-        return "Mail Delivery Status Report";
-    case BOUNCE_KIND_FAILURE:
-    default:
-        return notice->postmaster ? "Postmaster Copy: Undelivered Mail"
-                                  : "Undelivered Mail Returned to Sender";
-    }
+    const BOUNCE_TEMPLATE *tp = bounce_template_get(notice->kind);
+
+    return notice->postmaster && tp->pm_subject ? tp->pm_subject : tp->subject;
+}
+
+/* The template's From: with @$myorigin added to an address without domain. */
+static const char *bounce_from(VSTRING *buf, const BOUNCE_NOTICE *notice)
+{
+    const char *from = bounce_template_get(notice->kind)->from;
+    const char *lt = strchr(from, '<');
+    const char *gt = lt ? strchr(lt, '>') : NULL;
+
+    if (lt && gt && memchr(lt, '@', (size_t)(gt - lt)) == NULL)
+        vstring_sprintf(buf, "%.*s@%s%s", (int)(gt - from), from, var_myorigin, gt);
+    else if (lt == NULL && strchr(from, '@') == NULL && strchr(from, ' ') == NULL)
+        vstring_sprintf(buf, "%s@%s", from, var_myorigin);
+    else
+        vstring_strcpy(buf, from);
+    return vstring_str(buf);
+}
+
+/* The charset of part 1: us-ascii templates are sent as utf-8 with SMTPUTF8 on, as Postfix does. */
+static const char *bounce_charset(const BOUNCE_NOTICE *notice)
+{
+    const char *charset = bounce_template_get(notice->kind)->charset;
+
+    return strcasecmp(charset, "us-ascii") == 0 && var_smtputf8_enable ? "utf-8" : charset;
 }
 
 /* The template text of part 1 (nothing for postmaster copies). */
 static void bounce_template(BOUNCE_OUT *out, const BOUNCE_NOTICE *notice)
 {
-    const char *const *text = NULL;
+    VSTRING *text;
 
     if (notice->postmaster)
         return;
-    bounce_printf(out, "This is the mail system at host %s.", var_myhostname);
-    bounce_line(out, "");
-    switch (notice->kind) {
-    case BOUNCE_KIND_FAILURE:
-        text = bounce_text_failure;
-        break;
-    case BOUNCE_KIND_DELAY:
-        for (text = bounce_text_delay_warning; *text; text++)
-            bounce_line(out, *text);
-        bounce_printf(out, "Your message could not be delivered for more than %d hour(s).",
-                      var_delay_warning_time / 3600);
-        bounce_printf(out, "It will be retried until it is %d day(s) old.",
-                      var_maximal_queue_lifetime / 86400);
-        bounce_line(out, "");
-        text = bounce_text_delay_help;
-        break;
-    case BOUNCE_KIND_SUCCESS:
-        text = bounce_text_success;
-        break;
-    case BOUNCE_KIND_VERIFY:
-        text = bounce_text_verify;
-        break;
-    }
-    for (; text && *text; text++)
-        bounce_line(out, *text);
-    bounce_line(out, "");
-    bounce_line(out, "                   The mail system");
+    text = vstring_alloc(1000);
+    bounce_template_expand(text, bounce_template_get(notice->kind)->text);
+    bounce_lines(out, vstring_str(text));
+    vstring_free(text);
 }
 
 /* Part 1: the per-recipient paragraphs. */
@@ -385,6 +338,7 @@ int bounce_notice_write(const BOUNCE_NOTICE *notice, const BOUNCE_ENTRIES *entri
     BOUNCE_OUT out = {put, ctx, 0, vstring_alloc(100)};
     VSTRING *date = vstring_alloc(100);
     VSTRING *boundary = vstring_alloc(100);
+    VSTRING *from = vstring_alloc(100);
     bool headers_only = notice->headers_only || notice->kind != BOUNCE_KIND_FAILURE;
     int ret = 0;
 
@@ -395,7 +349,7 @@ int bounce_notice_write(const BOUNCE_NOTICE *notice, const BOUNCE_ENTRIES *entri
     bounce_printf(&out, "Received: by %s (%s)", var_myhostname, var_mail_name);
     bounce_printf(&out, "\tid %s; %s", notice->notice_id, vstring_str(date));
     bounce_printf(&out, "Date: %s", vstring_str(date));
-    bounce_printf(&out, "From: Mail Delivery System <MAILER-DAEMON@%s>", var_myorigin);
+    bounce_printf(&out, "From: %s", bounce_from(from, notice));
     bounce_printf(&out, "Subject: %s", bounce_subject(notice));
     bounce_printf(&out, "To: %s", notice->to);
     bounce_printf(&out, "Auto-Submitted: %s", notice->postmaster ? "auto-generated" : "auto-replied");
@@ -410,7 +364,7 @@ int bounce_notice_write(const BOUNCE_NOTICE *notice, const BOUNCE_ENTRIES *entri
     /* Part 1. */
     bounce_printf(&out, "--%s", vstring_str(boundary));
     bounce_line(&out, "Content-Description: Notification");
-    bounce_line(&out, "Content-Type: text/plain; charset=utf-8");
+    bounce_printf(&out, "Content-Type: text/plain; charset=%s", bounce_charset(notice));
     bounce_line(&out, "Content-Transfer-Encoding: 8bit");
     bounce_line(&out, "");
     bounce_template(&out, notice);
@@ -451,5 +405,6 @@ int bounce_notice_write(const BOUNCE_NOTICE *notice, const BOUNCE_ENTRIES *entri
     vstring_free(out.buf);
     vstring_free(date);
     vstring_free(boundary);
+    vstring_free(from);
     return ret;
 }

@@ -322,6 +322,7 @@ static int test_setup(void **state UNUSED)
     var_myhostname = "mail.example.com";
     var_myorigin = "example.com";
     var_mail_name = "Postern";
+    var_smtputf8_enable = true;
     var_delay_warning_time = 4 * 3600;
     var_maximal_queue_lifetime = 5 * 86400;
     msg_output(test_quiet);
