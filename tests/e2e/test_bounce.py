@@ -357,3 +357,49 @@ def test_trace_success_notice_only_for_notify_success(inst):
     assert msg["Subject"] == "Successful Mail Delivery Report"
     groups = status_groups(parts(msg)[1])
     assert [g["Final-Recipient"] for g in groups[1:]] == ["rfc822; bob@bad.test"]
+
+
+def test_bounce_template_file(inst):
+    path = os.path.join(inst.config_dir, "bounce.cf")
+    inst.write_file(path, "failure_template = <<EOF\n"
+                          "Charset: iso-8859-1\n"
+                          "From: Bounce Robot <bounces>\n"
+                          "Subject: Sorry, your mail bounced\n"
+                          "\n"
+                          "Mail system of $myhostname, warning after $delay_warning_time_hours hours.\n"
+                          "EOF\n")
+    start(inst, bounce_template_file=path, delay_warning_time="3h")
+    qid = queue_original(inst)
+    assert append(inst, "bounce", qid, "bob@bad.test", "5.1.1", "no such user") == 0
+    assert bounce_request(inst, "bounce", [
+        ("request", "flush"), ("flags", 0), ("queue_name", "incoming"), ("queue_id", qid),
+        ("encoding", ""), ("smtputf8", 0), ("sender", "alice@sender.test"),
+        ("envelope_id", "ENV-42"), ("dsn_ret", 0)]) == 0
+    (env, msg), = notices(inst, qid).values()
+    assert msg["Subject"] == "Sorry, your mail bounced"
+    assert msg["From"] == "Bounce Robot <bounces@mail.example.com>"
+    text, report, original = parts(msg)
+    assert text.get_param("charset") == "iso-8859-1"
+    assert text.get_payload().startswith(
+        "Mail system of mail.example.com, warning after 3 hours.\n\n<bob@bad.test>: no such user")
+    assert status_groups(report)[0]["Original-Envelope-Id"] == "ENV-42"
+
+
+def test_one_immediate_notice_without_log(inst):
+    start(inst)
+    qid = queue_original(inst)
+    mark = inst.log_mark()
+    assert bounce_request(inst, "bounce", [
+        ("request", "one"), ("flags", 0), ("queue_name", "incoming"), ("queue_id", qid),
+        ("encoding", ""), ("smtputf8", 0), ("sender", "alice@sender.test"), ("envelope_id", ""),
+        ("dsn_ret", 2), ("original_recipient", "bob@bad.test"), ("recipient", "bob@bad.test"),
+        ("dsn_orig_rcpt", ""), ("dsn_notify", 0), ("offset", 0), ("dsn_status", "5.7.1"),
+        ("action", "failed"), ("reason", "message content rejected"), ("diag_type", ""),
+        ("diag_text", ""), ("mta_type", ""), ("mta_name", ""), ("log_time", 0)]) == 0
+    new_id = inst.wait_log(rf"{qid}: sender non-delivery notification: (\w+)", since=mark).group(1)
+    env, msg = notices(inst, qid)[new_id]
+    text, report, original = parts(msg)
+    assert "<bob@bad.test>: message content rejected" in text.get_payload()
+    assert status_groups(report)[1]["Status"] == "5.7.1"
+    assert original.get_content_type() == "text/rfc822-headers"  # RET=HDRS
+    assert log_dir_files(inst, "bounce") == []
