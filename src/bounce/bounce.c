@@ -491,6 +491,7 @@ static void bounce_pre_init(char *service, char **argv)
     bounce_template_load(var_bounce_template_file);
 }
 
+/* The bounce, defer and trace services: one program on the single_server skeleton. */
 int main(int argc, char **argv)
 {
     static const MAIL_SERVER_OPTS opts = {.pre_init = bounce_pre_init};
