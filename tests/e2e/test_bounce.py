@@ -403,3 +403,22 @@ def test_one_immediate_notice_without_log(inst):
     assert status_groups(report)[1]["Status"] == "5.7.1"
     assert original.get_content_type() == "text/rfc822-headers"  # RET=HDRS
     assert log_dir_files(inst, "bounce") == []
+
+
+def test_malformed_requests_do_not_stop_the_service(inst):
+    start(inst)
+    qid = queue_original(inst)
+    for junk in (b"request\0", b"\xff\xfe garbage", b"request\0flush\0queue_id\0" + b"A" * 100 + b"\0\0"):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(30)
+        sock.connect(os.path.join(inst.queue_dir, "private", "bounce"))
+        sock.sendall(junk)
+        sock.shutdown(socket.SHUT_WR)
+        sock.recv(100)
+        sock.close()
+    assert bounce_request(inst, "bounce", [("request", "nonsense"), ("queue_id", qid)]) == -1
+    assert flush(inst, "bounce", "flush", qid, sender="alice@sender.test") == 0
+    assert append(inst, "bounce", qid, "bob@bad.test", "5.1.1", "no such user") == 0
+    assert flush(inst, "bounce", "flush", qid) == 0
+    inst.wait_log(rf"{qid}: sender non-delivery notification: \w+")
+    assert "panic" not in inst.log()
