@@ -1,0 +1,1 @@
+$(eval $(call program,bounce,libexec,global util))
