@@ -218,13 +218,28 @@ int defer_append(int flags, const char *id, const MSG_STATS *stats, const RECIPI
     return DEL_STAT_DEFER;
 }
 
-/* Record a result in the trace log only; 0 or -1. */
+/*
+ * Record a result in the trace log only; 0 or -1. Reports say how the
+ * recipient was reached: the reason becomes "delivery via RELAY: TEXT"
+ * unless there was no relay ("none", as Postfix leaves it out then).
+ */
 int trace_append(int flags, const char *id, const MSG_STATS *stats UNUSED, const RECIPIENT *rcpt,
-                 const char *relay UNUSED, const DSN *dsn)
+                 const char *relay, const DSN *dsn)
 {
     const char *action = dsn->action && *dsn->action ? dsn->action : DSN_ACTION_DELIVERED;
+    VSTRING *reason;
+    DSN copy;
+    int ret;
 
-    return bounce_append_service(MAIL_SERVICE_TRACE, flags, id, rcpt, dsn, action);
+    if (relay == NULL || *relay == 0 || strcmp(relay, "none") == 0)
+        return bounce_append_service(MAIL_SERVICE_TRACE, flags, id, rcpt, dsn, action);
+    reason = vstring_alloc(100);
+    vstring_sprintf(reason, "delivery via %s: %s", relay, BOUNCE_STR(dsn->reason));
+    copy = *dsn;
+    copy.reason = vstring_str(reason);
+    ret = bounce_append_service(MAIL_SERVICE_TRACE, flags, id, rcpt, &copy, action);
+    vstring_free(reason);
+    return ret;
 }
 
 /* Connect and send the per-message attributes; NULL on failure. */

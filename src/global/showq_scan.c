@@ -28,6 +28,7 @@
 #include "mymalloc.h"
 #include "rec_type.h"
 #include "record.h"
+#include "bounce_log.h"
 #include "showq_scan.h"
 
 /* Deepest hash subdirectory level we descend into. */
@@ -181,6 +182,25 @@ done:
 static void showq_scan_free_value(void *value)
 {
     myfree(value);
+}
+
+/* The reasons of defer/ID: recipient -> reason, the last entry winning. */
+void showq_scan_defer_log(const char *id, HTABLE *table)
+{
+    BOUNCE_LOG *bp;
+    HTABLE_INFO *ht;
+
+    if ((bp = bounce_log_open(MAIL_QUEUE_DEFER, id, O_RDONLY, 0)) == NULL)
+        return;
+    while (bounce_log_read(bp) != NULL) {
+        if ((ht = htable_locate(table, bp->rcpt.address)) != NULL) {
+            myfree(ht->value);
+            ht->value = mystrdup(bp->dsn.reason);
+        } else {
+            htable_enter(table, bp->rcpt.address, mystrdup(bp->dsn.reason));
+        }
+    }
+    (void)bounce_log_close(bp);
 }
 
 /* Fill in the defer log reasons of MSG's recipients. */

@@ -12,6 +12,7 @@
  * and extracted segments; DONE and DRCP are skipped). When REASONS is not
  * NULL it is asked for the defer log reasons of each message outside
  * maildrop: it fills a table recipient -> reason (mymalloc'ed strings).
+ * showq_scan_defer_log() is that function for the defer log (bounce_log.h).
  * FN returns 0 to go on, -1 to stop the walk (client gone). A file that
  * disappears meanwhile is skipped silently; one that cannot be parsed is
  * skipped with a warning. showq_scan() returns 0 or -1 (stopped).
@@ -65,6 +66,7 @@ extern void showq_msg_reset(SHOWQ_MSG *msg);
 extern SHOWQ_MSG *showq_msg_free(SHOWQ_MSG *msg);
 
 extern int showq_scan(SHOWQ_SCAN_REASONS_FN reasons, SHOWQ_SCAN_FN fn, void *context);
+extern void showq_scan_defer_log(const char *id, HTABLE *table);
 extern int showq_scan_file(VSTREAM *fp, SHOWQ_MSG *msg);
 
 extern int showq_scan_send(VSTREAM *stream, const SHOWQ_MSG *msg);

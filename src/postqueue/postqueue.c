@@ -287,7 +287,7 @@ static void pq_show(bool json)
             msg_fatal_status(EX_SOFTWARE, "malformed showq server reply");
     } else if (getuid() == 0) {
         msg_warn("Mail system is down -- accessing queue directly");
-        (void)showq_scan(NULL, pq_print, &state);
+        (void)showq_scan(showq_scan_defer_log, pq_print, &state);
     } else {
         msg_fatal_status(EX_UNAVAILABLE, "Queue report unavailable - mail system is down");
     }

@@ -5,7 +5,7 @@
  * A client connects and sends nothing; showq walks the queue
  * (showq_scan.h: maildrop, active, incoming, deferred, hold, hashed
  * subdirectories included), adds the defer log reason of each pending
- * recipient (showq_log.h, until bounce_log.c replaces it), streams one
+ * recipient (showq_scan_defer_log), streams one
  * record per message in the protocol of showq_scan.h and ends the listing
  * with an empty record. Runs as mail_owner in system mode (the skeleton
  * drops privileges); one client at a time per process.
@@ -17,7 +17,6 @@
 
 #include "mail_server.h"
 #include "msg.h"
-#include "showq_log.h"
 #include "showq_scan.h"
 #include "vstream.h"
 
@@ -32,7 +31,7 @@ static int showq_send(const SHOWQ_MSG *msg, void *context)
 /* Serve one client: the whole listing, then the end marker. */
 static void showq_service(VSTREAM *client, char *service UNUSED, char **argv UNUSED)
 {
-    if (showq_scan(showq_log_reasons, showq_send, client) < 0 || showq_scan_end(client) < 0) {
+    if (showq_scan(showq_scan_defer_log, showq_send, client) < 0 || showq_scan_end(client) < 0) {
         if (msg_verbose)
             msg_info("client went away during the queue listing");
     }

@@ -6,8 +6,8 @@ Two kinds of test:
 - without a running master: sendmail and postdrop write a file into
   maildrop/, whose records (rec_type.h) the test decodes itself;
 - with a running instance: pickup and cleanup log their lines and the
-  message waits in incoming/ (there is no qmgr yet), where `postcat -q`
-  shows it.
+  message waits in incoming/ (these instances run without the queue
+  manager, see the instance fixture below), where `postcat -q` shows it.
 Modes that hand over to another program (-bp, -q, -bs, -bi, -bd) are
 checked against stand-in programs that print how they were called.
 """
@@ -23,6 +23,14 @@ import pytest
 import postern
 
 QID = r"[0-9A-F]{6,}"
+
+
+@pytest.fixture
+def instance(instance):
+    """The conftest instance without the qmgr service: queued mail stays in
+    incoming/ for the tests to inspect (delivery is tested in test_qmgr.py)."""
+    instance.write_master_cf(re.sub(r"^qmgr .*\n", "", instance.read_master_cf(), flags=re.M))
+    return instance
 
 
 def _account(inst):
