@@ -530,3 +530,83 @@ def test_sendmail_bv_reports_without_delivering(inst):
     raw = inst.sink.saved()[(notice, "alice@example.org")].decode()
     assert "Subject: Mail Delivery Status Report" in raw
     assert re.search(r"<bob@remote\.test>: delivery via testagent\[remote\.test\]: delivered", raw), raw
+
+
+# --- routing through the queue manager (queue.md 6, acceptance 9, 10, 40, 41) ----
+
+
+def test_relayhost_gets_remote_mail_only(inst):
+    """Acceptance 40: remote mail goes to the relay host, local mail does not."""
+    inst.update_main_cf({"relayhost": "[10.0.0.9]:2525"})
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["bob@remote.test", f"carol@{inst.hostname}"])
+    delivery_line(inst, qid, "bob@remote.test", "sent")
+    m = delivery_line(inst, qid, f"carol@{inst.hostname}", "deferred")
+    assert m["text"] == "mail transport unavailable"  # no local agent in this master.cf
+    assert [r["nexthop"] for r in inst.sink.requests()] == ["[10.0.0.9]:2525"]
+
+
+def test_relocated_user_bounces_with_new_address(inst):
+    """Acceptance 41."""
+    inst.write_file("relocated", "old@example.com new@example.org\n")
+    inst.update_main_cf({"relocated_maps": f"texthash:{inst.path}/relocated"})
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["old@example.com"])
+    m = delivery_line(inst, qid, "old@example.com", "bounced")
+    assert (m["relay"], m["dsn"], m["text"]) == ("none", "5.1.6", "User has moved to new@example.org")
+    notice = inst.wait_log(rf"{qid}: sender non-delivery notification: ({QID})$").group(1)
+    inst.wait_log(rf"{notice}: removed$")
+    assert b"Status: 5.1.6" in inst.sink.saved()[(notice, "alice@example.org")]
+
+
+def test_virtual_alias_domain_unknown_user(inst):
+    """Acceptance 9: aliased recipients are delivered with orig_to, an
+    unknown one in the domain bounces."""
+    inst.write_file("virtual", "info@v.test a@x.test, b@x.test\n")
+    inst.update_main_cf({"virtual_alias_maps": f"texthash:{inst.path}/virtual", "virtual_alias_domains": "v.test"})
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["info@v.test", "nobody@v.test"])
+    for rcpt in ("a@x.test", "b@x.test"):
+        line = delivery_line(inst, qid, rcpt, "sent").group(0)
+        assert f"to=<{rcpt}>, orig_to=<info@v.test>, relay=testagent[x.test]" in line
+    m = delivery_line(inst, qid, "nobody@v.test", "bounced")
+    assert (m["dsn"], m["text"]) == ("5.1.1", "User unknown in virtual alias table")
+
+
+def test_notices_get_no_automatic_bcc(inst):
+    """Acceptance 10: always_bcc adds a recipient to submitted mail only."""
+    inst.update_main_cf({"always_bcc": "arch@example.com"})
+    inst.sink.set_rules(r"^bob@ bounce 5.1.1 no such user" "\n")
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["bob@remote.test"])
+    inst.wait_log(rf"{qid}: from=<alice@example.org>, size=\d+, nrcpt=2 \(queue active\)")
+    notice = inst.wait_log(rf"{qid}: sender non-delivery notification: ({QID})$").group(1)
+    inst.wait_log(rf"{notice}: from=<>, size=\d+, nrcpt=1 \(queue active\)")
+
+
+def test_dsn_success_notice_with_envid(inst):
+    """DSN from submission to notice: NOTIFY=SUCCESS and ENVID (sendmail -N -V)."""
+    inst.start()
+    mark = inst.log_mark()
+    inst.run("sendmail", "-f", "alice@example.org", "-N", "success", "-V", "env-42", "bob@remote.test",
+             input="Subject: dsn\n\nbody\n", check=True)
+    qid = inst.wait_log(rf"({QID}): to=<bob@remote.test>, .*status=sent \(delivered\)$", since=mark).group(1)
+    notice = inst.wait_log(rf"{qid}: sender delivery status notification: ({QID})$", since=mark).group(1)
+    inst.wait_log(rf"{notice}: removed$", since=mark)
+    raw = inst.sink.saved()[(notice, "alice@example.org")].decode()
+    msg = email.message_from_string(raw, policy=email.policy.default)
+    assert msg["Subject"] == "Successful Mail Delivery Report"
+    assert "Original-Envelope-Id: env-42" in raw
+    assert "Action: delivered" in raw
+    assert re.search(r"<bob@remote\.test>: delivery via testagent\[remote\.test\]: delivered", raw), raw
+
+
+def test_dsn_notify_never_suppresses_the_bounce(inst):
+    inst.sink.set_rules(r"^bob@ bounce 5.1.1 no such user" "\n")
+    inst.start()
+    mark = inst.log_mark()
+    inst.run("sendmail", "-f", "alice@example.org", "-N", "never", "bob@remote.test",
+             input="Subject: dsn\n\nbody\n", check=True)
+    qid = inst.wait_log(rf"({QID}): to=<bob@remote.test>, .*status=bounced \(no such user\)$", since=mark).group(1)
+    inst.wait_log(rf"{qid}: removed$", since=mark)
+    assert "non-delivery notification" not in inst.log()[mark:]
