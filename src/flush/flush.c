@@ -31,7 +31,6 @@
  */
 #include "sys_defs.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -41,8 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "argv.h"
 #include "attr.h"
-#include "domain_list.h"
 #include "flush_clnt.h"
 #include "htable.h"
 #include "mail_params.h"
@@ -53,59 +52,11 @@
 #include "myflock.h"
 #include "mymalloc.h"
 #include "stringops.h"
-#include "valid_hostname.h"
 #include "vstream.h"
 #include "vstring.h"
 
 /* Longest line (queue ID) in a log that we accept. */
 #define FLUSH_LINE_MAX 1000
-
-static DOMAIN_LIST *flush_domains;
-
-/* True when SITE is a host name or an [address] literal. */
-static bool flush_site_valid(const char *site)
-{
-    size_t len = strlen(site);
-    unsigned char addr[16];
-    char *inner;
-    bool ok;
-
-    if (len == 0 || strchr(site, '/') != NULL)
-        return false;
-    if (site[0] != '[')
-        return valid_hostname(site);
-    if (len < 3 || site[len - 1] != ']')
-        return false;
-    inner = mystrndup(site + 1, len - 2);
-    if (strncasecmp(inner, "IPv6:", 5) == 0)
-        ok = inet_pton(AF_INET6, inner + 5, addr) == 1;
-    else
-        ok = inet_pton(AF_INET, inner, addr) == 1;
-    myfree(inner);
-    return ok;
-}
-
-/* FLUSH_STAT_OK when (valid) SITE is in fast_flush_domains. */
-static int flush_policy(const char *site)
-{
-    char *name = mystrdup(site);
-    size_t len = strlen(name);
-    int match;
-
-    if (name[0] == '[' && len > 2) {
-        memmove(name, name + 1, len - 2);
-        name[len - 2] = 0;
-    }
-    match = domain_list_match(flush_domains, name);
-    myfree(name);
-    if (match)
-        return FLUSH_STAT_OK;
-    if (flush_domains->error) {
-        msg_warn("%s: fast_flush_domains lookup error", site);
-        return FLUSH_STAT_FAIL;
-    }
-    return FLUSH_STAT_DENY;
-}
 
 /* Validate and lower-case SITE into BUF; FLUSH_STAT_OK or why not. */
 static int flush_site_check(const char *site, VSTRING *buf)
@@ -114,7 +65,7 @@ static int flush_site_check(const char *site, VSTRING *buf)
     lowercase(vstring_str(buf));
     if (!flush_site_valid(vstring_str(buf)))
         return FLUSH_STAT_BAD;
-    return flush_policy(vstring_str(buf));
+    return flush_site_policy(vstring_str(buf));
 }
 
 /* Move ID from deferred/ to incoming/ with the flush mode bit; true if moved. */
@@ -368,7 +319,7 @@ static void flush_service(VSTREAM *client, char *service UNUSED, char **argv UNU
 /* Build fast_flush_domains (tables may need privileges). */
 static void flush_pre_init(char *service UNUSED, char **argv UNUSED)
 {
-    flush_domains = domain_list_init("fast_flush_domains", var_fast_flush_domains);
+    flush_site_init();
 }
 
 int main(int argc, char **argv)

@@ -31,8 +31,15 @@
 #include "vstream.h"
 #include "vstring.h"
 
-/* fast_flush_domains, built on first use. */
-static DOMAIN_LIST *flush_clnt_domains;
+/* fast_flush_domains, built by flush_site_init() or on first use. */
+static DOMAIN_LIST *flush_site_domains;
+
+/* Open fast_flush_domains now (a daemon does it while privileged). */
+void flush_site_init(void)
+{
+    if (flush_site_domains == NULL)
+        flush_site_domains = domain_list_init("fast_flush_domains", var_fast_flush_domains);
+}
 
 /* One request and its status answer. */
 static int flush_clnt_request(const char *request, const char *site, const char *id)
@@ -53,8 +60,8 @@ static int flush_clnt_request(const char *request, const char *site, const char 
     return status;
 }
 
-/* True when SITE is a host name or an [address] literal (as the service checks). */
-static bool flush_clnt_site_valid(const char *site)
+/* True when SITE is a host name or an [address] literal. */
+bool flush_site_valid(const char *site)
 {
     size_t len = strlen(site);
     unsigned char addr[16];
@@ -76,32 +83,43 @@ static bool flush_clnt_site_valid(const char *site)
     return ok;
 }
 
-/* True unless SITE is known not to be in fast_flush_domains. */
-static bool flush_clnt_eligible(const char *site)
+/* Whether SITE is in fast_flush_domains: FLUSH_STAT_OK, _DENY or _FAIL. */
+int flush_site_policy(const char *site)
 {
     char *name;
     size_t len;
     int match;
 
     if (*var_fast_flush_domains == 0)
-        return false;
-    if (flush_clnt_domains == NULL)
-        flush_clnt_domains = domain_list_init("fast_flush_domains", var_fast_flush_domains);
+        return FLUSH_STAT_DENY;
+    flush_site_init();
     name = lowercase(mystrdup(site));
     len = strlen(name);
     if (len > 2 && name[0] == '[' && name[len - 1] == ']') {
         memmove(name, name + 1, len - 2);
         name[len - 2] = 0;
     }
-    match = domain_list_match(flush_clnt_domains, name);
+    match = domain_list_match(flush_site_domains, name);
     myfree(name);
-    return match || flush_clnt_domains->error != 0; /* lookup errors: let the service decide */
+    if (match)
+        return FLUSH_STAT_OK;
+    if (flush_site_domains->error) {
+        msg_warn("%s: fast_flush_domains lookup error", site);
+        return FLUSH_STAT_FAIL;
+    }
+    return FLUSH_STAT_DENY;
+}
+
+/* True unless SITE is known not to be eligible (lookup errors: the service decides). */
+static bool flush_clnt_eligible(const char *site)
+{
+    return flush_site_policy(site) != FLUSH_STAT_DENY;
 }
 
 /* Remember that ID waits for SITE. */
 int flush_add(const char *site, const char *id)
 {
-    if (!flush_clnt_site_valid(site))
+    if (!flush_site_valid(site))
         return FLUSH_STAT_BAD;
     if (!flush_clnt_eligible(site))
         return FLUSH_STAT_DENY;
@@ -111,7 +129,7 @@ int flush_add(const char *site, const char *id)
 /* Deliver SITE's mail now. */
 int flush_send_site(const char *site)
 {
-    if (!flush_clnt_site_valid(site))
+    if (!flush_site_valid(site))
         return FLUSH_STAT_BAD;
     if (!flush_clnt_eligible(site))
         return FLUSH_STAT_DENY;

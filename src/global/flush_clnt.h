@@ -12,7 +12,13 @@
  *   flush_refresh()         refresh logs older than fast_flush_refresh_time
  *   flush_purge()           flush every log now
  *
- * Each returns FLUSH_STAT_OK, FLUSH_STAT_BAD (bad site name),
+ * flush_site_valid(site) says whether SITE is a host name or an
+ * [address] literal; flush_site_policy(site) whether it is in
+ * fast_flush_domains (FLUSH_STAT_OK, FLUSH_STAT_DENY, or FLUSH_STAT_FAIL
+ * after a table lookup error; flush_site_init() opens the list early, for
+ * a daemon that drops privileges); the service and the client share them.
+ *
+ * Each request returns FLUSH_STAT_OK, FLUSH_STAT_BAD (bad site name),
  * FLUSH_STAT_DENY (SITE not eligible: not in fast_flush_domains), or
  * FLUSH_STAT_FAIL (the service failed or could not be reached).
  *
@@ -28,6 +34,8 @@
 #ifndef FLUSH_CLNT_H
 #define FLUSH_CLNT_H
 
+#include <stdbool.h>
+
 #define FLUSH_REQ_ADD       "add"
 #define FLUSH_REQ_SEND_SITE "send_site"
 #define FLUSH_REQ_SEND_FILE "send_file"
@@ -39,6 +47,9 @@
 #define FLUSH_STAT_BAD  (-2)
 #define FLUSH_STAT_DENY (-3)
 
+extern void flush_site_init(void);
+extern bool flush_site_valid(const char *site);
+extern int flush_site_policy(const char *site);
 extern int flush_add(const char *site, const char *id);
 extern int flush_send_site(const char *site);
 extern int flush_send_file(const char *id);

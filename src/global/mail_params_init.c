@@ -24,13 +24,16 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mail_conf.h"
 #include "mail_params.h"
 #include "mail_params_init.h"
 #include "msg.h"
 #include "mymalloc.h"
+#include "vstring.h"
 
 uid_t mail_owner_uid = (uid_t)-1;
 gid_t mail_owner_gid = (gid_t)-1;
@@ -97,4 +100,36 @@ void mail_params_accounts(void)
         msg_fatal("file %s: parameters default_privs and mail_owner: users %s and %s have the same group ID: "
                   "%ld",
                   mail_conf_path, var_default_privs, var_mail_owner, (long)priv_gid);
+}
+
+/*
+ * A set-gid program (postdrop, postqueue) honours another configuration
+ * directory in MAIL_CONFIG only for root, when it is not running set-gid,
+ * or when the default main.cf lists it in alternate_config_directories or
+ * multi_instance_directories (config.md 10); else it is fatal.
+ */
+void mail_params_check_setgid_config(void)
+{
+    const char *dir = getenv("MAIL_CONFIG");
+    char *copy;
+    char *cp;
+    char *item;
+    bool ok = false;
+
+    if (dir == NULL || getuid() == 0 || getgid() == getegid() || strcmp(dir, DEF_CONFIG_DIR) == 0)
+        return;
+    if (unsetenv("MAIL_CONFIG") < 0)
+        msg_fatal("unsetenv: %m");
+    mail_conf_read();
+    mail_params_init();
+    copy = vstring_export(vstring_sprintf(vstring_alloc(100), "%s %s", var_alternate_config_directories,
+                                          var_multi_instance_directories));
+    cp = copy;
+    while (!ok && (item = strsep(&cp, ", \t\r\n")) != NULL)
+        ok = *item && strcmp(item, dir) == 0;
+    myfree(copy);
+    if (!ok)
+        msg_fatal("untrusted configuration directory name: %s", dir);
+    if (setenv("MAIL_CONFIG", dir, 1) < 0)
+        msg_fatal("setenv: %m");
 }

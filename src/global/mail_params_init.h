@@ -19,6 +19,12 @@
  * and default_privs (fatal with Postfix's texts) and fills
  * mail_owner_uid, mail_owner_gid and mail_setgid_gid. Only processes
  * running as root call it; rootless mode never looks the accounts up.
+ *
+ * mail_params_check_setgid_config() is for set-gid commands (postdrop,
+ * postqueue): another configuration directory in MAIL_CONFIG is accepted
+ * only for root, without set-gid privileges, or when the default main.cf
+ * lists it in alternate_config_directories or multi_instance_directories;
+ * otherwise "fatal: untrusted configuration directory name: DIR".
  */
 #include <sys/types.h>
 
@@ -35,5 +41,6 @@ extern uid_t mail_owner_uid;
 extern gid_t mail_owner_gid;
 extern gid_t mail_setgid_gid;
 extern void mail_params_accounts(void);
+extern void mail_params_check_setgid_config(void);
 
 #endif

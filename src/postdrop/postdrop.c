@@ -114,36 +114,6 @@ static void postdrop_sig(int sig)
     _exit(EX_TEMPFAIL);
 }
 
-/*
- * A set-gid postdrop honours another configuration directory only for
- * root or when the default main.cf lists it (config.md 10).
- */
-static void postdrop_check_config(void)
-{
-    const char *dir = getenv("MAIL_CONFIG");
-    char *copy;
-    char *cp;
-    char *item;
-    bool ok = false;
-
-    if (dir == NULL || getuid() == 0 || getgid() == getegid() || strcmp(dir, DEF_CONFIG_DIR) == 0)
-        return;
-    if (unsetenv("MAIL_CONFIG") < 0)
-        msg_fatal("unsetenv: %m");
-    mail_conf_read();
-    mail_params_init();
-    copy = vstring_export(vstring_sprintf(vstring_alloc(100), "%s %s", var_alternate_config_directories,
-                                          var_multi_instance_directories));
-    cp = copy;
-    while (!ok && (item = strsep(&cp, ", \t\r\n")) != NULL)
-        ok = *item && strcmp(item, dir) == 0;
-    myfree(copy);
-    if (!ok)
-        msg_fatal("untrusted configuration directory name: %s", dir);
-    if (setenv("MAIL_CONFIG", dir, 1) < 0)
-        msg_fatal("setenv: %m");
-}
-
 /* Check authorized_submit_users for the invoking user. */
 static void postdrop_check_user(long uid)
 {
@@ -256,7 +226,7 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         msg_fatal_status(EX_USAGE, "usage: postdrop [-c config_dir] [-v]");
-    postdrop_check_config();
+    mail_params_check_setgid_config();
     mail_conf_read();
     mail_params_init();
     maillog_client_init("postdrop", MAILLOG_CLIENT_FLAG_NONE);

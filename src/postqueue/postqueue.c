@@ -74,33 +74,6 @@ static NORETURN pq_usage(void)
                                "postqueue -p | postqueue -s site");
 }
 
-/* As postdrop: a set-gid postqueue trusts only listed config directories. */
-static void pq_check_config(void)
-{
-    const char *dir = getenv("MAIL_CONFIG");
-    char *copy;
-    char *cp;
-    char *item;
-    bool ok = false;
-
-    if (dir == NULL || getuid() == 0 || getgid() == getegid() || strcmp(dir, DEF_CONFIG_DIR) == 0)
-        return;
-    if (unsetenv("MAIL_CONFIG") < 0)
-        msg_fatal("unsetenv: %m");
-    mail_conf_read();
-    mail_params_init();
-    copy = vstring_export(vstring_sprintf(vstring_alloc(100), "%s %s", var_alternate_config_directories,
-                                          var_multi_instance_directories));
-    cp = copy;
-    while (!ok && (item = strsep(&cp, ", \t\r\n")) != NULL)
-        ok = *item && strcmp(item, dir) == 0;
-    myfree(copy);
-    if (!ok)
-        msg_fatal("untrusted configuration directory name: %s", dir);
-    if (setenv("MAIL_CONFIG", dir, 1) < 0)
-        msg_fatal("setenv: %m");
-}
-
 /* Check the invoking user against PARAM's list; WHAT is the refused action. */
 static void pq_check_user(const char *param, const char *value, const char *what)
 {
@@ -403,7 +376,7 @@ int main(int argc, char **argv)
     }
     if (mode == PQ_NONE || optind < argc)
         pq_usage();
-    pq_check_config();
+    mail_params_check_setgid_config();
     mail_conf_read();
     mail_params_init();
     maillog_client_init("postqueue", MAILLOG_CLIENT_FLAG_NONE);
