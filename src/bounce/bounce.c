@@ -181,7 +181,7 @@ static int bounce_post(const BOUNCE_REQ *req, BOUNCE_NOTICE *notice, const BOUNC
     notice->now = time(NULL);
     notice->to = recipient;
     if (notice->kind == BOUNCE_KIND_FAILURE && !notice->postmaster &&
-        (req->ret == 2 || (var_bounce_size_limit > 0 && msg.size > var_bounce_size_limit)))
+        (req->ret == DSN_RET_HDRS || (var_bounce_size_limit > 0 && msg.size > var_bounce_size_limit)))
         notice->headers_only = true;
     if (notice->kind == BOUNCE_KIND_FAILURE && notice->postmaster && msg.size > var_bounce_size_limit)
         notice->headers_only = true;

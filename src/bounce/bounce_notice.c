@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 
 #include "bounce_notice.h"
@@ -95,6 +96,7 @@ void bounce_entries_free(BOUNCE_ENTRIES *list)
 int bounce_msg_scan(VSTREAM *fp, BOUNCE_MSG *msg)
 {
     VSTRING *buf = vstring_alloc(100);
+    struct stat st;
     int type;
     int ret = -1;
 
@@ -112,6 +114,8 @@ int bounce_msg_scan(VSTREAM *fp, BOUNCE_MSG *msg)
     }
     if (ret < 0)
         msg_warn("%s: no message content found", vstream_path(fp));
+    if (msg->size == 0 && fstat(vstream_fileno(fp), &st) == 0)
+        msg->size = (long long)st.st_size; /* a maildrop file has no SIZE record */
     vstring_free(buf);
     return ret;
 }

@@ -67,11 +67,12 @@
  * "DSN TEXT" of cleanup_stat_detail(), so the client always has a
  * diagnostic.
  *
- * Local submissions with CLEANUP_FLAG_BOUNCE: Postfix would turn a
- * permanent rejection into a non-delivery notice and reply success. The
- * bounce service does not exist yet, so no notice is claimed: the client
- * (pickup) gets the error status like any other, logs it and removes the
- * maildrop file. Notice generation belongs here once bounce(8) exists.
+ * Local submissions with CLEANUP_FLAG_BOUNCE: Postfix's cleanup turns a
+ * permanent rejection into a non-delivery notice and replies success.
+ * Here the client (pickup) gets the error status like any other and
+ * returns the message to its sender itself: a cleanup process that
+ * waited for the bounce service could deadlock, since the notice comes
+ * back through cleanup.
  */
 #include "sys_defs.h"
 

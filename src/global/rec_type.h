@@ -70,13 +70,17 @@
 #define MAIL_ATTR_RWR_CONTEXT     "rewrite_context" /* "local" or "remote" */
 #define MAIL_ATTR_ORIG_ID         "orig_id"         /* postsuper -r */
 #define MAIL_ATTR_DSN_ENVID       "envelope_id"
-#define MAIL_ATTR_DSN_RET         "dsn_ret"  /* 1 FULL, 2 HDRS */
+#define MAIL_ATTR_DSN_RET         "dsn_ret"  /* DSN_RET_FULL, DSN_RET_HDRS */
 #define MAIL_ATTR_ENCODING        "encoding" /* 7bit, 8bitmime */
 #define MAIL_ATTR_SMTPUTF8        "smtputf8"
 #define MAIL_ATTR_TRACE_FLAGS     "trace_flags"    /* sendmail -v, -bv */
 #define MAIL_ATTR_FILTER          "content_filter" /* transport:nexthop */
 #define MAIL_ATTR_REDIRECT        "redirect"       /* REDIRECT action */
 #define MAIL_ATTR_HOLD_REASON     "hold_reason"
+
+/* Values of MAIL_ATTR_DSN_RET (Postfix's values; 0: not specified). */
+#define DSN_RET_FULL 1
+#define DSN_RET_HDRS 2
 
 /* Bits of REC_TYPE_DSN_NOTIFY (Postfix's values). */
 #define DSN_NOTIFY_NEVER   (1 << 0)

@@ -34,9 +34,12 @@
  *
  * Outcome: status 0 from cleanup removes the maildrop file. A temporary
  * cleanup failure (or a lost connection) keeps it for the next scan. A
- * permanent one is logged ("warning: maildrop/ID: error writing QID:
- * TEXT") and the file removed; cleanup bounces local submissions itself
- * (CLEANUP_FLAG_BOUNCE), so this should not happen. A malformed file is
+ * message cleanup refuses for good (size, hop count, content checks) is
+ * returned to its sender (pickup_bounce(); Postfix's cleanup does that
+ * itself, but Postern's cleanup serves many clients in one process and
+ * must not wait for the bounce service, which submits the notice through
+ * cleanup); other permanent failures are logged "warning: maildrop/ID:
+ * error writing QID: TEXT" and remove the file. A malformed file is
  * moved to corrupt/ with a warning; symbolic links and other non-regular
  * files are moved there too without being opened.
  */
@@ -54,23 +57,31 @@
 
 #include "argv.h"
 #include "attr.h"
+#include "bounce.h"
 #include "cleanup_user.h"
+#include "dsn.h"
 #include "mail_date.h"
 #include "mail_params.h"
 #include "mail_proto.h"
 #include "mail_queue.h"
 #include "mail_server.h"
 #include "msg.h"
+#include "msg_stats.h"
 #include "mymalloc.h"
 #include "rec_type.h"
+#include "recipient_list.h"
 #include "record.h"
 #include "vstream.h"
 #include "vstring.h"
 
 #define PICKUP_REC_LIMIT (1 << 20) /* longest record accepted from a maildrop file */
 
+/* Cleanup answers that keep the file for later, and those returned to the sender. */
+#define PICKUP_KEEP_STAT   (CLEANUP_STAT_BAD | CLEANUP_STAT_WRITE | CLEANUP_STAT_DEFER | CLEANUP_STAT_PROXY)
+#define PICKUP_BOUNCE_STAT (CLEANUP_STAT_SIZE | CLEANUP_STAT_CONT | CLEANUP_STAT_HOPS)
+
 /* What happened to one maildrop file. */
-enum pickup_result { PICKUP_DONE, PICKUP_KEEP, PICKUP_CORRUPT, PICKUP_REMOVE };
+enum pickup_result { PICKUP_DONE, PICKUP_KEEP, PICKUP_CORRUPT, PICKUP_REMOVE, PICKUP_BOUNCE };
 
 /* Named attributes an untrusted (user-written) maildrop file may carry. */
 static const char *const pickup_user_attrs[] = {
@@ -100,6 +111,9 @@ typedef struct PICKUP_INFO {
     long long arrival_sec;
     long arrival_usec;
     bool has_time;
+    VSTRING *bounce_qid; /* PICKUP_BOUNCE: the queue ID cleanup gave */
+    VSTRING *bounce_why; /* PICKUP_BOUNCE: cleanup's reason */
+    int bounce_status;   /* PICKUP_BOUNCE: cleanup's status */
 } PICKUP_INFO;
 
 /* True when TYPE may appear in the envelope or extracted segment. */
@@ -393,13 +407,17 @@ static enum pickup_result pickup_copy(VSTREAM *src, PICKUP_INFO *info, VSTRING *
     }
     if (status == 0) {
         result = PICKUP_DONE;
+    } else if ((status & PICKUP_BOUNCE_STAT) != 0 && (status & PICKUP_KEEP_STAT) == 0) {
+        vstring_strcpy(info->bounce_qid, vstring_str(qid));
+        vstring_strcpy(info->bounce_why,
+                       VSTRING_LEN(buf) ? vstring_str(buf) : cleanup_strerror((unsigned)status));
+        info->bounce_status = status;
+        result = PICKUP_BOUNCE;
     } else {
         msg_warn("%s/%s: error writing %s: %s", MAIL_QUEUE_MAILDROP, info->id, vstring_str(qid),
                  VSTRING_LEN(buf) ? vstring_str(buf) : cleanup_strerror((unsigned)status));
         vstring_truncate(why, 0);
-        result = (status & (CLEANUP_STAT_BAD | CLEANUP_STAT_WRITE | CLEANUP_STAT_DEFER | CLEANUP_STAT_PROXY))
-                     ? PICKUP_KEEP
-                     : PICKUP_REMOVE;
+        result = (status & PICKUP_KEEP_STAT) ? PICKUP_KEEP : PICKUP_REMOVE;
     }
 
 out:
@@ -409,6 +427,95 @@ out:
     vstring_free(qid);
     vstring_free(pending);
     return result;
+}
+
+/*
+ * Return a local submission that cleanup refused for good (too big, too
+ * many hops, content rejected) to its sender, as Postfix's cleanup does
+ * for CLEANUP_FLAG_BOUNCE: the maildrop file is renamed to the queue ID
+ * cleanup had given it, every recipient is logged as bounced with
+ * cleanup's reason into bounce/QID, and the bounce service sends the
+ * notice with the maildrop file as the original message; then the file
+ * goes. If any step fails the file stays (under its new name) and the
+ * next scan submits it again.
+ */
+static void pickup_bounce(PICKUP_INFO *info)
+{
+    const char *qid = vstring_str(info->bounce_qid);
+    VSTRING *from = vstring_alloc(100);
+    VSTRING *to = vstring_alloc(100);
+    VSTRING *buf = vstring_alloc(100);
+    VSTRING *orig = vstring_alloc(100);
+    VSTRING *orcpt = vstring_alloc(100);
+    VSTRING *envid = vstring_alloc(10);
+    VSTRING *status = vstring_alloc(10);
+    VSTRING *reason = vstring_alloc(100);
+    RECIPIENT_LIST rcpts;
+    DSN_BUF *dsb = dsb_create();
+    MSG_STATS stats;
+    VSTREAM *fp;
+    DSN dsn;
+    int notify = 0, ret = 0, type, failed = 0;
+
+    recipient_list_init(&rcpts);
+    mail_queue_path(from, MAIL_QUEUE_MAILDROP, vstring_str(info->name), true);
+    mail_queue_path(to, MAIL_QUEUE_MAILDROP, qid, true);
+    if (rename(vstring_str(from), vstring_str(to)) < 0) {
+        msg_warn("rename %s to %s: %m", vstring_str(from), vstring_str(to));
+        goto out;
+    }
+    if ((fp = mail_queue_open(MAIL_QUEUE_MAILDROP, qid, O_RDONLY, 0)) == NULL) {
+        msg_warn("open %s: %m", vstring_str(to));
+        goto out;
+    }
+    while ((type = rec_get(fp, buf, PICKUP_REC_LIMIT)) >= 0 && type != REC_TYPE_END) {
+        if (type == REC_TYPE_ORCP)
+            vstring_strcpy(orig, vstring_str(buf));
+        else if (type == REC_TYPE_DSN_ORCPT)
+            vstring_strcpy(orcpt, vstring_str(buf));
+        else if (type == REC_TYPE_DSN_NOTIFY)
+            notify = atoi(vstring_str(buf));
+        else if (type == REC_TYPE_ATTR &&
+                 strncmp(vstring_str(buf), MAIL_ATTR_DSN_ENVID "=", strlen(MAIL_ATTR_DSN_ENVID) + 1) == 0)
+            vstring_strcpy(envid, vstring_str(buf) + strlen(MAIL_ATTR_DSN_ENVID) + 1);
+        else if (type == REC_TYPE_ATTR &&
+                 strncmp(vstring_str(buf), MAIL_ATTR_DSN_RET "=", strlen(MAIL_ATTR_DSN_RET) + 1) == 0)
+            ret = atoi(vstring_str(buf) + strlen(MAIL_ATTR_DSN_RET) + 1);
+        if (type == REC_TYPE_RCPT)
+            recipient_list_add(&rcpts, 0, vstring_str(orcpt), notify, vstring_str(orig), vstring_str(buf));
+        if (type == REC_TYPE_RCPT || type == REC_TYPE_DONE || type == REC_TYPE_DRCP) {
+            vstring_truncate(orig, 0);
+            vstring_truncate(orcpt, 0);
+            notify = 0;
+        }
+    }
+    (void)vstream_fclose(fp);
+
+    if (info->bounce_status & CLEANUP_STAT_SIZE)
+        ret = DSN_RET_HDRS; /* the notice must stay under the limit that refused it */
+    dsn_split(status, reason, vstring_str(info->bounce_why), "5.0.0");
+    dsb_simple(dsb, vstring_str(status), "%s", vstring_str(reason));
+    MSG_STATS_INIT(&stats);
+    stats.incoming_arrival.tv_sec = info->has_time ? (time_t)info->arrival_sec : info->mtime;
+    for (int i = 0; i < rcpts.len; i++)
+        failed |= bounce_append(0, qid, &stats, rcpts.info + i, "none", dsn_from_buf(&dsn, dsb));
+    if (failed == 0 &&
+        bounce_flush(0, MAIL_QUEUE_MAILDROP, qid, "", 0, info->sender, vstring_str(envid), ret) == 0)
+        (void)mail_queue_remove(MAIL_QUEUE_MAILDROP, qid);
+    else
+        msg_warn("%s/%s: cannot return the message to its sender; will try again later", MAIL_QUEUE_MAILDROP,
+                 qid);
+out:
+    recipient_list_free(&rcpts);
+    dsb_free(dsb);
+    vstring_free(from);
+    vstring_free(to);
+    vstring_free(buf);
+    vstring_free(orig);
+    vstring_free(orcpt);
+    vstring_free(envid);
+    vstring_free(status);
+    vstring_free(reason);
 }
 
 /* Move a bad maildrop file NAME out of the way as corrupt/ID (its name before a claim). */
@@ -433,7 +540,8 @@ static void pickup_file(const char *entry)
     VSTRING *path = vstring_alloc(100);
     VSTRING *why = vstring_alloc(100);
     VSTRING *base = vstring_alloc(100);
-    PICKUP_INFO info = {.name = vstring_alloc(100)};
+    PICKUP_INFO info = {
+        .name = vstring_alloc(100), .bounce_qid = vstring_alloc(20), .bounce_why = vstring_alloc(100)};
     const char *sep;
     struct stat st;
     struct stat lst;
@@ -481,6 +589,8 @@ static void pickup_file(const char *entry)
     src = vstream_fdopen(fd, O_RDONLY);
     result = pickup_copy(src, &info, why);
     vstream_fclose(src);
+    if (result == PICKUP_BOUNCE)
+        pickup_bounce(&info); /* needs info.sender, which lives in info.env */
     for (size_t i = 0; i < info.env_count; i++)
         myfree(info.env[i].data);
     myfree(info.env);
@@ -494,6 +604,8 @@ static void pickup_file(const char *entry)
     case PICKUP_CORRUPT:
         pickup_corrupt(vstring_str(info.name), info.id);
         break;
+    case PICKUP_BOUNCE:
+        break; /* pickup_bounce() removed or kept the file */
     case PICKUP_KEEP:
         if (VSTRING_LEN(why))
             msg_warn("%s/%s: %s; will try again later", MAIL_QUEUE_MAILDROP, vstring_str(info.name),
@@ -505,6 +617,8 @@ done:
     vstring_free(why);
     vstring_free(base);
     vstring_free(info.name);
+    vstring_free(info.bounce_qid);
+    vstring_free(info.bounce_why);
 }
 
 /* Take every complete file in maildrop/. */

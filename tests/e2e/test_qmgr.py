@@ -610,3 +610,47 @@ def test_dsn_notify_never_suppresses_the_bounce(inst):
     qid = inst.wait_log(rf"({QID}): to=<bob@remote.test>, .*status=bounced \(no such user\)$", since=mark).group(1)
     inst.wait_log(rf"{qid}: removed$", since=mark)
     assert "non-delivery notification" not in inst.log()[mark:]
+
+
+# --- local submissions that cleanup refuses (acceptance 16, 12 for sendmail) --
+
+
+def test_sendmail_too_big_is_returned_to_sender(inst):
+    """Acceptance 16 (with room for the notice itself: like Postfix's, a
+    notice larger than message_size_limit is refused too): a local
+    submission over the limit is bounced, the notice has headers only."""
+    inst.update_main_cf({"message_size_limit": "4000"})
+    inst.start()
+    mark = inst.log_mark()
+    body = "x" * 60 + "\n"
+    inst.run("sendmail", "-f", "alice@example.org", "bob@remote.test",
+             input="Subject: big\n\n" + body * 100, check=True)
+    m = inst.wait_log(rf"({QID}): to=<bob@remote.test>, relay=none, delay=[0-9.]+, delays=[0-9./]+, "
+                      r"dsn=5\.3\.4, status=bounced \((.*)\)$", since=mark)
+    qid = m.group(1)
+    notice = inst.wait_log(rf"{qid}: sender non-delivery notification: ({QID})$", since=mark).group(1)
+    inst.wait_log(rf"{notice}: removed$", since=mark)
+    raw = inst.sink.saved()[(notice, "alice@example.org")]
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    parts = msg.get_payload()
+    assert parts[2].get_content_type() == "text/rfc822-headers"
+    assert b"Subject: big" in raw
+    assert "Status: 5.3.4" in raw.decode()
+    assert not any(f for f in os.listdir(os.path.join(inst.queue_dir, "maildrop")))
+    assert inst.sink.saved().get((qid, "bob@remote.test")) is None
+
+
+def test_sendmail_header_check_reject_is_returned_to_sender(inst):
+    inst.write_file("header_checks", "/^Subject:.*viagra/ REJECT Go away\n")
+    inst.update_main_cf({"header_checks": f"regexp:{inst.path}/header_checks"})
+    inst.start()
+    mark = inst.log_mark()
+    inst.run("sendmail", "-f", "alice@example.org", "bob@remote.test", "carol@remote.test",
+             input="Subject: cheap viagra\n\nbody\n", check=True)
+    qid = inst.wait_log(rf"({QID}): to=<bob@remote.test>, .*dsn=5\.7\.1, status=bounced \(Go away\)$",
+                        since=mark).group(1)
+    inst.wait_log(rf"{qid}: to=<carol@remote.test>, .*dsn=5\.7\.1, status=bounced \(Go away\)$", since=mark)
+    notice = inst.wait_log(rf"{qid}: sender non-delivery notification: ({QID})$", since=mark).group(1)
+    inst.wait_log(rf"{notice}: removed$", since=mark)
+    raw = inst.sink.saved()[(notice, "alice@example.org")].decode()
+    assert "<bob@remote.test>: Go away" in raw and "<carol@remote.test>: Go away" in raw
