@@ -654,3 +654,46 @@ def test_sendmail_header_check_reject_is_returned_to_sender(inst):
     inst.wait_log(rf"{notice}: removed$", since=mark)
     raw = inst.sink.saved()[(notice, "alice@example.org")].decode()
     assert "<bob@remote.test>: Go away" in raw and "<carol@remote.test>: Go away" in raw
+
+
+# --- postmaster copies and double bounces through the whole pipeline ------
+
+
+def test_postmaster_copy_of_bounces(inst):
+    """Acceptance 34: notify_classes = bounce sends a headers-only
+    "Postmaster Copy: Undelivered Mail" for each bounce."""
+    inst.update_main_cf({"notify_classes": "bounce", "bounce_notice_recipient": "pm@remote.test"})
+    inst.sink.set_rules(r"^bob@ bounce 5.1.1 no such user" "\n")
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["bob@remote.test"], subject="copy me")
+    inst.wait_log(rf"{qid}: sender non-delivery notification: {QID}$")
+    copy = inst.wait_log(rf"{qid}: postmaster non-delivery notification: ({QID})$").group(1)
+    inst.wait_log(rf"{copy}: removed$")
+    raw = inst.sink.saved()[(copy, "pm@remote.test")]
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["Subject"] == "Postmaster Copy: Undelivered Mail"
+    assert msg.get_payload()[2].get_content_type() == "text/rfc822-headers"
+    req = [r for r in inst.sink.requests() if r["queue_id"] == copy][0]
+    assert req["sender"] == f"double-bounce@{inst.hostname}"
+
+
+@pytest.mark.parametrize("classes", ["resource, software", "2bounce"])
+def test_undeliverable_notice(inst, classes):
+    """Acceptance 33: a notice that bounces is dropped by default; with
+    2bounce it goes to the 2bounce_notice_recipient from double-bounce@."""
+    inst.update_main_cf({"notify_classes": classes, "2bounce_notice_recipient": "pm@remote.test"})
+    inst.sink.set_rules(r"^(bob|alice)@ bounce 5.1.1 no such user" "\n")
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["bob@remote.test"])
+    notice = inst.wait_log(rf"{qid}: sender non-delivery notification: ({QID})$").group(1)
+    delivery_line(inst, notice, "alice@example.org", "bounced")
+    inst.wait_log(rf"{notice}: removed$")
+    if classes == "2bounce":
+        copy = inst.wait_log(rf"{notice}: postmaster non-delivery notification: ({QID})$").group(1)
+        inst.wait_log(rf"{copy}: removed$")
+        req = [r for r in inst.sink.requests() if r["queue_id"] == copy][0]
+        assert req["sender"] == f"double-bounce@{inst.hostname}"
+        assert [r["address"] for r in req["recipients"]] == ["pm@remote.test"]
+    else:
+        assert "postmaster non-delivery notification" not in inst.log()
+        assert not any(r["recipients"][0]["address"] == "pm@remote.test" for r in inst.sink.requests())
