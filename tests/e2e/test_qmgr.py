@@ -697,3 +697,14 @@ def test_undeliverable_notice(inst, classes):
     else:
         assert "postmaster non-delivery notification" not in inst.log()
         assert not any(r["recipients"][0]["address"] == "pm@remote.test" for r in inst.sink.requests())
+
+
+def test_broken_transport_table_keeps_mail_queued(inst):
+    """A table that cannot be opened is a temporary failure: deferred, not bounced."""
+    inst.update_main_cf({"transport_maps": f"hash:{inst.path}/missing-table"})
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["bob@remote.test"])
+    m = delivery_line(inst, qid, "bob@remote.test", "deferred")
+    assert (m["relay"], m["dsn"], m["text"]) == ("none", "4.3.0", "address resolver failure")
+    assert inst.wait_queued(1, queue="deferred") == [qid]
+    assert "bounced" not in inst.log()
