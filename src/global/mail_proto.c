@@ -2,7 +2,8 @@
  * mail_proto - connect to a Postern service or wake one up; see
  * mail_proto.h for the service names and attribute names.
  *
- * Public functions: mail_connect(), mail_connect_wait(), mail_trigger().
+ * Public functions: mail_connect(), mail_connect_quiet(), mail_connect_wait(),
+ * mail_trigger().
  *
  * Errors: mail_connect() returns NULL after "warning: connect to
  * subsystem CLASS/NAME: REASON"; mail_connect_wait() never fails (it
@@ -37,7 +38,7 @@ static const char *mail_proto_path(VSTRING *buf, const char *class_, const char 
 }
 
 /* Connect without logging; NULL with errno on failure. */
-static VSTREAM *mail_connect_quiet(const char *class_, const char *name, int block_mode)
+VSTREAM *mail_connect_quiet(const char *class_, const char *name, int block_mode)
 {
     VSTRING *path = vstring_alloc(100);
     VSTREAM *stream = NULL;

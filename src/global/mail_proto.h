@@ -9,7 +9,9 @@
  *
  * mail_connect(class, name, block_mode) connects to the UNIX-domain
  * stream socket class/name and returns a VSTREAM with the ipc_timeout
- * limit, or NULL with a warning. mail_connect_wait() retries once per
+ * limit, or NULL with a warning; mail_connect_quiet() is the same without
+ * the warning (errno says why), for callers with their own wording (the
+ * queue manager's "connect to transport ..."). mail_connect_wait() retries once per
  * second until it succeeds, for callers that cannot do anything else
  * meanwhile (pickup -> cleanup); it logs one warning per 10 failures.
  * mail_trigger(class, name, buf, len) delivers a wakeup request to a
@@ -59,6 +61,7 @@
 #define MAIL_ATTR_SITE     "site"
 
 extern VSTREAM *mail_connect(const char *class_, const char *name, int block_mode);
+extern VSTREAM *mail_connect_quiet(const char *class_, const char *name, int block_mode);
 extern VSTREAM *mail_connect_wait(const char *class_, const char *name);
 extern int mail_trigger(const char *class_, const char *name, const char *buf, size_t len);
 

@@ -164,7 +164,8 @@ bool qmgr_deliver(QMGR_ENTRY *entry)
     VSTREAM *stream;
 
     gettimeofday(&entry->handoff, NULL);
-    if ((stream = mail_connect(MAIL_CLASS_PRIVATE, transport->name, BLOCKING)) == NULL) {
+    if ((stream = mail_connect_quiet(MAIL_CLASS_PRIVATE, transport->name, BLOCKING)) == NULL) {
+        msg_warn("connect to transport %s/%s: %m", MAIL_CLASS_PRIVATE, transport->name);
         qmgr_transport_throttle(transport, "mail transport unavailable");
         qmgr_defer_entry(entry, "4.3.0", "mail transport unavailable");
         return false;
