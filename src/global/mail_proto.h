@@ -11,9 +11,10 @@
  * stream socket class/name and returns a VSTREAM with the ipc_timeout
  * limit, or NULL with a warning; mail_connect_quiet() is the same without
  * the warning (errno says why), for callers with their own wording (the
- * queue manager's "connect to transport ..."). mail_connect_wait() retries once per
- * second until it succeeds, for callers that cannot do anything else
- * meanwhile (pickup -> cleanup); it logs one warning per 10 failures.
+ * queue manager's "connect to transport ..."). mail_connect_wait()
+ * retries once per second until it succeeds, for callers that cannot do
+ * anything else meanwhile (pickup -> cleanup); it logs one warning per 10
+ * failures.
  * mail_trigger(class, name, buf, len) delivers a wakeup request to a
  * trigger service: it writes BUF to a FIFO, or connects to a UNIX-domain
  * socket, writes BUF and closes (the service decides by the file type);
