@@ -21,6 +21,7 @@
 #include "deliver_request.h"
 #include "mail_queue.h"
 #include "msg.h"
+#include "myflock.h"
 #include "mymalloc.h"
 #include "record.h"
 #include "vstring.h"
@@ -217,6 +218,13 @@ DELIVER_REQUEST *deliver_request_read(VSTREAM *stream)
             msg_warn("%s: open queue file %s/%s: %m", request->queue_id, request->queue_name,
                      request->queue_id);
         }
+        deliver_request_free(request);
+        request = NULL;
+        goto out;
+    }
+    /* Held until deliver_request_done(): a queue manager leaves a file alone while it is in use. */
+    if (myflock(vstream_fileno(request->fp), MYFLOCK_METHOD_FLOCK, MYFLOCK_OP_SHARED) < 0) {
+        msg_warn("%s: lock queue file: %m", request->queue_id);
         deliver_request_free(request);
         request = NULL;
         goto out;

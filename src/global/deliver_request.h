@@ -32,8 +32,10 @@
  *
  * Agent side:
  *   deliver_request_read(stream) reads one request, opens the queue file
- *   (queue_name/queue_id) read-write and positions it at data_offset (the
- *   MESG record). Returns NULL (with a warning) on a protocol error or
+ *   (queue_name/queue_id) read-write, takes a shared flock on it (held
+ *   until deliver_request_done(), so that a restarted queue manager does
+ *   not take a message while an agent of its predecessor still delivers
+ *   it) and positions it at data_offset (the MESG record). Returns NULL (with a warning) on a protocol error or
  *   when the queue file cannot be opened -- then the agent closes the
  *   connection without an answer, except that a missing queue file
  *   (postsuper -d meanwhile) is answered with DEL_STAT_FINAL by

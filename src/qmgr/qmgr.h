@@ -170,6 +170,7 @@ extern bool qmgr_deliver(QMGR_ENTRY *entry);
 #define QMGR_SCAN_FLUSH (1 << 1) /* messages get QMGR_MSG_FLUSH */
 extern void qmgr_scan_request(const char *queue_name, int flags);
 extern void qmgr_scan_run(void);
+extern void qmgr_scan_later(const char *queue_name);
 extern void qmgr_scan_recover_active(void);
 
 #endif

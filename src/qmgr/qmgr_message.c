@@ -32,6 +32,7 @@
 #include "mail_params.h"
 #include "mail_queue.h"
 #include "msg.h"
+#include "myflock.h"
 #include "mymalloc.h"
 #include "qmgr.h"
 #include "rec_type.h"
@@ -518,15 +519,26 @@ bool qmgr_message_activate(const char *queue_name, const char *id, int scan_flag
     VSTREAM *fp;
     bool ok;
 
-    if (stat(mail_queue_path(path, queue_name, id, true), &st) < 0 ||
+    if ((fp = mail_queue_open(queue_name, id, O_RDONLY, 0)) == NULL || fstat(vstream_fileno(fp), &st) < 0 ||
         (st.st_mode & S_IRWXU) != MAIL_QUEUE_STAT_READY) {
+        if (fp)
+            (void)vstream_fclose(fp);
         vstring_free(path);
+        return false;
+    }
+    /* An agent of an earlier queue manager (before a reload) may still deliver it. */
+    if (myflock(vstream_fileno(fp), MYFLOCK_METHOD_FLOCK, MYFLOCK_OP_EXCLUSIVE | MYFLOCK_OP_NOWAIT) < 0) {
+        msg_info("%s: queue file is in use; will try again later", id);
+        (void)vstream_fclose(fp);
+        vstring_free(path);
+        qmgr_scan_later(queue_name);
         return false;
     }
     if (strcmp(queue_name, MAIL_QUEUE_ACTIVE) != 0 &&
         mail_queue_rename(id, queue_name, MAIL_QUEUE_ACTIVE) < 0) {
         if (errno != ENOENT)
             msg_warn("%s: move to %s: %m", id, MAIL_QUEUE_ACTIVE);
+        (void)vstream_fclose(fp);
         vstring_free(path);
         return false;
     }
@@ -561,13 +573,8 @@ bool qmgr_message_activate(const char *queue_name, const char *id, int scan_flag
                     st.st_mode & ~MAIL_QUEUE_STAT_FLUSH & 07777);
     vstring_free(path);
 
-    if ((fp = mail_queue_open(MAIL_QUEUE_ACTIVE, id, O_RDONLY, 0)) == NULL) {
-        msg_warn("%s: open: %m", id);
-        qmgr_message_free(message);
-        return false;
-    }
     ok = qmgr_message_read_envelope(message, fp);
-    (void)vstream_fclose(fp);
+    (void)vstream_fclose(fp); /* releases the lock: from now on our own agents share it */
     if (!ok) {
         qmgr_message_corrupt(message);
         qmgr_message_free(message);

@@ -12,6 +12,9 @@
  * recipients). A deferred message is taken when its file's mtime (the
  * retry time) has passed.
  *
+ * qmgr_scan_later(queue) scans QUEUE again in a few seconds, for a file
+ * that was in use (locked by an agent of an earlier queue manager).
+ *
  * qmgr_scan_recover_active() moves every file left in active/ by an
  * earlier queue manager back to incoming/ (at start only).
  *
@@ -27,6 +30,7 @@
 #include <time.h>
 
 #include "argv.h"
+#include "events.h"
 #include "mail_params.h"
 #include "mail_queue.h"
 #include "msg.h"
@@ -42,6 +46,8 @@ typedef struct QMGR_SCAN {
     bool again;  /* scan again when done */
     int again_flags;
 } QMGR_SCAN;
+
+#define QMGR_SCAN_LATER_MS 5000 /* retry a file that was in use */
 
 static QMGR_SCAN qmgr_scan_incoming = {MAIL_QUEUE_INCOMING, NULL, 0, 0, false, 0};
 static QMGR_SCAN qmgr_scan_deferred = {MAIL_QUEUE_DEFERRED, NULL, 0, 0, false, 0};
@@ -102,6 +108,23 @@ void qmgr_scan_request(const char *queue_name, int flags)
         qmgr_scan_start(scan, flags);
     }
     qmgr_schedule();
+}
+
+/* The retry timer of a queue with a file in use: scan it again. */
+static void qmgr_scan_later_event(int event UNUSED, void *context)
+{
+    QMGR_SCAN *scan = (QMGR_SCAN *)context;
+
+    qmgr_scan_request(scan->queue, scan->flags);
+}
+
+/* A file of QUEUE could not be taken now: scan that queue again in a while. */
+void qmgr_scan_later(const char *queue_name)
+{
+    QMGR_SCAN *scan =
+        strcmp(queue_name, MAIL_QUEUE_INCOMING) == 0 ? &qmgr_scan_incoming : &qmgr_scan_deferred;
+
+    event_request_timer(qmgr_scan_later_event, scan, QMGR_SCAN_LATER_MS);
 }
 
 /* The next message file of a scan that may be taken now, or NULL. */

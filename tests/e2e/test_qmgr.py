@@ -708,3 +708,17 @@ def test_broken_transport_table_keeps_mail_queued(inst):
     assert (m["relay"], m["dsn"], m["text"]) == ("none", "4.3.0", "address resolver failure")
     assert inst.wait_queued(1, queue="deferred") == [qid]
     assert "bounced" not in inst.log()
+
+
+def test_reload_during_delivery_delivers_once(inst):
+    """postfix reload restarts the queue manager while an agent still
+    delivers: the new one waits for the file (the agent's lock) instead of
+    delivering the message a second time."""
+    inst.sink.set_rules(".* sleep 2\n")
+    inst.start()
+    qid = submit(inst, "alice@example.org", ["bob@remote.test"])
+    inst.wait_log(rf"{qid}: from=<alice@example.org>, size=\d+, nrcpt=1 \(queue active\)")
+    inst.postfix("reload", check=True)
+    inst.wait_log(rf"{qid}: removed$", timeout=20)
+    assert len(inst.sink.requests()) == 1
+    assert len(re.findall(rf"{qid}: to=<bob@remote.test>", inst.log())) == 1
