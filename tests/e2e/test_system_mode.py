@@ -229,3 +229,44 @@ def test_account_check_is_fatal(make_instance, setting, text):
     assert inst.master_pid() is None
     # Nothing was created with the wrong owners before the check failed.
     assert not os.path.exists(inst.queue_dir)
+
+
+def test_system_mode_delivery_and_bounce(make_instance):
+    """The back half in system mode: qmgr, trivial-rewrite, the error agent
+    and the bounce service run as mail_owner; a bounce leaves a notice and
+    the queue empties; mailq works for an ordinary user."""
+    owner, _, nobody = ids()
+    inst = make_instance(system=True)
+    postdrop = setgid_postdrop(inst)
+    postqueue = os.path.join(os.path.dirname(postdrop), "postqueue")
+    shutil.copy(os.path.join(postern.BIN_DIR, "postqueue"), postqueue)
+    os.chown(postqueue, 0, grp.getgrnam("postdrop").gr_gid)
+    os.chmod(postqueue, 0o2755)
+    inst.write_main_cf("default_transport = error:5.1.2 no such domain here\n")
+    inst.write_master_cf(MASTER_CF + "qmgr unix n - n 300 1 qmgr\n"
+                         "rewrite unix - - n - - trivial-rewrite\n"
+                         "bounce unix - - n - 0 bounce\n"
+                         "defer unix - - n - 0 bounce\n"
+                         "trace unix - - n - 0 bounce\n"
+                         "error unix - - n - - error\n"
+                         "showq unix n - n - - showq\n")
+    inst.start(timeout=10)
+    etc = default_config(inst, listed=True)
+    mark = inst.log_mark()
+    result = sendmail_as(inst, nobody, etc, "-f", "alice@example.com", "bob@example.com")
+    assert result.returncode == 0, str(result) + inst.log_tail()
+    qid = inst.wait_log(r"postfix/error\[\d+\]: ([0-9A-Za-z]+): to=<bob@example\.com>, relay=none, "
+                        r".*dsn=5\.1\.2, status=bounced \(no such domain here\)$", since=mark).group(1)
+    notice = inst.wait_log(rf"postfix/bounce\[\d+\]: {qid}: sender non-delivery notification: "
+                           r"([0-9A-Za-z]+)$", since=mark).group(1)
+    inst.wait_log(rf"postfix/qmgr\[\d+\]: {qid}: removed$", since=mark)
+    # The notice to alice@example.com bounces too and is dropped (null sender).
+    inst.wait_log(rf"postfix/qmgr\[\d+\]: {notice}: removed$", since=mark)
+    inst.wait_queue_empty()
+    procs = children(inst.master_pid())
+    for name in ("qmgr", "trivial-rewrite"):
+        assert name in procs and process_user(procs[name]) == "postfix", procs
+    result = sendmail_as(inst, nobody, etc, "-bp")
+    assert result.returncode == 0, str(result)
+    assert result.stdout.strip() == "Mail queue is empty"
+    inst.stop(timeout=10)
