@@ -675,7 +675,7 @@ static void qmgr_message_done(QMGR_MESSAGE *message)
         msg_warn("%s: bounce notice failed; keeping the message", message->queue_id);
         keep = true;
     }
-    if (message->flags & QMGR_MSG_DEFER) {
+    if ((message->flags & QMGR_MSG_DEFER) && !keep) {
         int lifetime = *message->sender ? var_maximal_queue_lifetime : var_bounce_queue_lifetime;
         bool forced = (message->flags & QMGR_MSG_EXPIRE_FORCE) != 0;
 
@@ -683,10 +683,7 @@ static void qmgr_message_done(QMGR_MESSAGE *message)
             msg_info("%s: from=<%s>, status=%s, returned to sender", message->queue_id, message->sender,
                      forced ? "force-expired" : "expired");
             if (qmgr_message_notice(message, defer_flush) == 0) {
-                if (!keep)
-                    qmgr_message_remove(message);
-                else
-                    qmgr_message_requeue(message, now);
+                qmgr_message_remove(message);
                 qmgr_message_free(message);
                 return;
             }
@@ -695,8 +692,8 @@ static void qmgr_message_done(QMGR_MESSAGE *message)
             if (qmgr_message_notice(message, defer_warn) == 0)
                 qmgr_message_warned(message);
         }
-        qmgr_message_requeue(message, now);
-    } else if (keep) {
+    }
+    if ((message->flags & QMGR_MSG_DEFER) || keep) {
         qmgr_message_requeue(message, now);
     } else {
         if ((message->flags & QMGR_MSG_TRACE) && qmgr_message_has_log(message, MAIL_QUEUE_TRACE) &&
