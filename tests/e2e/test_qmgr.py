@@ -722,3 +722,21 @@ def test_reload_during_delivery_delivers_once(inst):
     inst.wait_log(rf"{qid}: removed$", timeout=20)
     assert len(inst.sink.requests()) == 1
     assert len(re.findall(rf"{qid}: to=<bob@remote.test>", inst.log())) == 1
+
+
+def test_small_in_memory_limits_still_deliver_everything(inst):
+    """qmgr_message_recipient_limit and qmgr_message_active_limit: a big
+    message is read in batches, messages wait their turn, nothing is lost
+    or delivered twice."""
+    inst.update_main_cf({"qmgr_message_recipient_limit": "20", "qmgr_message_recipient_minimum": "10",
+                         "qmgr_message_active_limit": "2"})
+    big = [f"u{i}@example.net" for i in range(120)]
+    small = [[f"s{i}@other.test"] for i in range(6)]
+    ids = submit_offline(inst, [("alice@example.org", big)] + [("alice@example.org", r) for r in small])
+    inst.start()
+    for qid in ids:
+        inst.wait_log(rf"{qid}: removed$", timeout=30)
+    delivered = sorted(r["address"] for req in inst.sink.requests() for r in req["recipients"])
+    assert delivered == sorted(big + [r[0] for r in small])
+    # Batches of at most 20 recipients in memory: no request can carry more.
+    assert max(len(req["recipients"]) for req in inst.sink.requests()) <= 20
