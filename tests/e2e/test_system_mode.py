@@ -22,6 +22,7 @@ import pwd
 import shutil
 import stat
 import subprocess
+import time
 
 import pytest
 
@@ -142,6 +143,11 @@ def test_system_mode_end_to_end(make_instance):
     qid = m.group(1)
     assert inst.wait_queued(1) == [qid]
     assert os.stat(os.path.join(inst.queue_dir, "incoming", qid)).st_uid == owner.pw_uid
+    # pickup removes the maildrop file once cleanup has answered, which is
+    # just after the queue file became complete.
+    deadline = time.monotonic() + 10
+    while os.listdir(os.path.join(inst.queue_dir, "maildrop")) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert os.listdir(os.path.join(inst.queue_dir, "maildrop")) == []
     text = inst.postcat(qid)
     assert "recipient: bob@example.com" in text
