@@ -104,6 +104,14 @@ static void cleanup_envelope_attr(CLEANUP_STATE *state, const char *text, const 
         myfree(name);
         return;
     }
+    if (strcmp(name, MAIL_ATTR_FILTER) == 0 || strcmp(name, MAIL_ATTR_REDIRECT) == 0) {
+        char **member = name[0] == 'c' ? &state->filter : &state->redirect;
+
+        myfree(*member);
+        *member = *value ? mystrdup(value) : NULL;
+        myfree(name);
+        return;
+    }
     if (state->attr == NULL)
         state->attr = htable_create(10, 0);
     if (htable_locate(state->attr, name) != NULL)

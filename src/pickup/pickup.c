@@ -364,7 +364,9 @@ static enum pickup_result pickup_copy(VSTREAM *src, PICKUP_INFO *info, VSTRING *
                rec_fprintf(cleanup, REC_TYPE_TIME, "%lld %ld",
                            info->has_time ? info->arrival_sec : (long long)info->mtime,
                            info->has_time ? info->arrival_usec : 0L) != REC_TYPE_ERROR &&
-               rec_fprintf(cleanup, REC_TYPE_ATTR, "%s=%s", MAIL_ATTR_RWR_CONTEXT, "local") != REC_TYPE_ERROR;
+               rec_fprintf(cleanup, REC_TYPE_ATTR, "%s=%s", MAIL_ATTR_RWR_CONTEXT, "local") != REC_TYPE_ERROR &&
+               (*var_content_filter == 0 ||
+                rec_fprintf(cleanup, REC_TYPE_ATTR, "%s=%s", MAIL_ATTR_FILTER, var_content_filter) != REC_TYPE_ERROR);
     for (size_t i = 0; write_ok && i < info->env_count; i++)
         write_ok =
             pickup_put_env(cleanup, info, info->env[i].type, info->env[i].data, info->env[i].len, pending);

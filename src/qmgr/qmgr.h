@@ -76,6 +76,7 @@ struct QMGR_MESSAGE {
     int smtputf8;
     int trace_flags;
     char *filter; /* content_filter transport:nexthop, or NULL */
+    char *redirect; /* REDIRECT address replacing every recipient, or NULL */
     char *client_name, *client_addr, *client_port, *client_proto, *client_helo;
     char *rewrite_context;
     long long warn_time; /* delay warning due, 0: none */

@@ -76,6 +76,7 @@ static void qmgr_message_free(QMGR_MESSAGE *message)
     myfree(message->dsn_envid);
     myfree(message->encoding);
     myfree(message->filter);
+    myfree(message->redirect);
     myfree(message->client_name);
     myfree(message->client_addr);
     myfree(message->client_port);
@@ -112,6 +113,8 @@ static void qmgr_message_attr(QMGR_MESSAGE *message, char *text)
         message->trace_flags = atoi(value);
     else if (strcmp(name, MAIL_ATTR_FILTER) == 0)
         qmgr_message_set(&message->filter, value);
+    else if (strcmp(name, MAIL_ATTR_REDIRECT) == 0)
+        qmgr_message_set(&message->redirect, value);
     else if (strcmp(name, MAIL_ATTR_LOG_CLIENT_NAME) == 0)
         qmgr_message_set(&message->client_name, value);
     else if (strcmp(name, MAIL_ATTR_LOG_CLIENT_ADDR) == 0)
@@ -291,12 +294,14 @@ static void qmgr_message_queue_name(VSTRING *name, const QMGR_TRANSPORT *transpo
     lowercase(vstring_str(name));
 }
 
-/* The transport and next hop of a recipient; false when it was deferred or finished instead. */
-static bool qmgr_message_route(QMGR_MESSAGE *message, const RECIPIENT *rcpt, RESOLVE_REPLY *reply)
+/* The transport and next hop of ADDRESS (the recipient, or the message's
+ * REDIRECT address); false when the recipient was deferred or finished instead. */
+static bool qmgr_message_route(QMGR_MESSAGE *message, const RECIPIENT *rcpt, const char *address,
+                               RESOLVE_REPLY *reply)
 {
     static STRING_LIST *defer_xports;
 
-    resolve_clnt_query(message->sender, rcpt->address, reply);
+    resolve_clnt_query(message->sender, address, reply);
     if (reply->flags & RESOLVE_FLAG_FAIL) {
         qmgr_message_defer_rcpt(message, rcpt, "4.3.0", "address resolver failure");
         return false;
@@ -350,7 +355,12 @@ static void qmgr_message_assign(QMGR_MESSAGE *message, RECIPIENT_LIST *list)
         QMGR_QUEUE *queue;
         QMGR_ENTRY *entry;
 
-        if (!qmgr_message_route(message, rcpt, &reply))
+        /* REDIRECT (access map or header check): deliver to that address
+         * instead; the replaced recipient is logged as orig_to. */
+        const char *address = message->redirect ? message->redirect : rcpt->address;
+        const char *orig_addr = message->redirect && !*rcpt->orig_addr ? rcpt->address : rcpt->orig_addr;
+
+        if (!qmgr_message_route(message, rcpt, address, &reply))
             continue;
         transport = qmgr_transport_find(vstring_str(reply.transport));
         if (qmgr_transport_dead(transport)) {
@@ -380,8 +390,8 @@ static void qmgr_message_assign(QMGR_MESSAGE *message, RECIPIENT_LIST *list)
                 htable_enter(current, vstring_str(qname), entry);
             qmgr_queue_add_entry(queue, entry);
         }
-        recipient_list_add(&entry->rcpt_list, rcpt->offset, rcpt->dsn_orcpt, rcpt->dsn_notify,
-                           rcpt->orig_addr, rcpt->address);
+        recipient_list_add(&entry->rcpt_list, rcpt->offset, rcpt->dsn_orcpt, rcpt->dsn_notify, orig_addr,
+                           address);
         message->rcpt_in_memory++;
         qmgr_recipient_count++;
     }

@@ -740,3 +740,35 @@ def test_small_in_memory_limits_still_deliver_everything(inst):
     assert delivered == sorted(big + [r[0] for r in small])
     # Batches of at most 20 recipients in memory: no request can carry more.
     assert max(len(req["recipients"]) for req in inst.sink.requests()) <= 20
+
+
+def test_redirect_replaces_every_recipient(inst):
+    """A REDIRECT (here as the client attribute smtpd sends for an access
+    map action) delivers to that address only; the recipients it replaced
+    are logged as orig_to."""
+    inst.start()
+    res = inst.cleanup_submit("alice@example.org", ["bob@remote.test", "carol@remote.test"],
+                              "Subject: r\n\nbody\n",
+                              attrs={"rewrite_context": "remote", "redirect": "sink@other.test"})
+    assert res["status"] == 0, res
+    qid = res["queue_id"]
+    for rcpt in ("bob@remote.test", "carol@remote.test"):
+        inst.wait_log(rf": {qid}: to=<sink@other\.test>, orig_to=<{re.escape(rcpt)}>, "
+                      rf"relay=testagent\[other\.test\].*status=sent")
+    inst.wait_log(rf": {qid}: removed")
+    delivered = {r["address"] for req in inst.sink.requests() for r in req["recipients"]}
+    assert delivered == {"sink@other.test"}
+
+
+def test_content_filter_parameter_routes_local_submissions(inst):
+    """content_filter in main.cf: pickup hands it to cleanup, and the queue
+    manager sends every recipient to that transport and next hop."""
+    inst.settings.update({"default_transport": "error", "relay_transport": "error",
+                          "content_filter": "test:[filter.test]:10025"})
+    inst.write_main_cf("")
+    inst.start()
+    inst.run("sendmail", "-f", "alice@example.org", "bob@remote.test", input=b"Subject: f\n\nbody\n",
+             check=True)
+    m = inst.wait_log(r": (?P<qid>\w+): to=<bob@remote\.test>, relay=testagent\[\[filter\.test\]:10025\]"
+                      r".*status=sent")
+    assert m
