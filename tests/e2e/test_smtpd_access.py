@@ -1,0 +1,325 @@
+"""End-to-end tests of the SMTP server's access restrictions (smtpd.md §7-§9,
+§13; acceptance checks 9-12, 23-31, 35-37, 40, 48, 49).
+
+Every test starts the spec's baseline instance: myhostname mx.example.test,
+local domains mx.example.test, localhost and example.test, mynetworks
+127.0.0.1/32 and the local users alice, bob and all. "Outside" is a client
+that became 192.0.2.10 (client.remote.test) through XCLIENT, which the
+baseline allows from 127.0.0.1 only.
+"""
+import json
+import os
+import re
+
+import pytest
+
+import postern
+from smtpchat import SmtpChat
+
+TESTAGENT = os.path.join(postern.BUILD, "test-libexec", "testagent")
+QID = r"[0-9A-F]{6,}"
+
+BASELINE = {
+    "myhostname": "mx.example.test",
+    "mydestination": "$myhostname, localhost, example.test",
+    "mynetworks": "127.0.0.1/32",
+    "alias_maps": "",
+    "local_recipient_maps": "inline:{alice=1, bob=1, all=1}",
+    "smtpd_authorized_xclient_hosts": "127.0.0.1",
+}
+
+
+class Mx:
+    """The baseline instance with main.cf overrides; chat() opens a session."""
+
+    def __init__(self, inst):
+        self.inst = inst
+        # Local and remote mail go to the test agent, which journals what
+        # it was asked to deliver (the local agent is another issue).
+        self.rules = os.path.join(inst.root, "agent-rules")
+        self.journal = os.path.join(inst.root, "agent-journal")
+        with open(self.rules, "w") as f:
+            f.write("")
+        os.chmod(self.rules, 0o644)
+        inst.write_master_cf(inst.default_master_cf()
+                             + f"test unix - - n - - {TESTAGENT} {self.rules} {self.journal}\n")
+        inst.settings.update(BASELINE)
+        inst.settings.update({"local_transport": "test", "default_transport": "test",
+                              "relay_transport": "test"})
+
+    def start(self, queue_only=False, **params):
+        """Write main.cf with PARAMS and start; queue_only: without the
+        queue manager, so accepted mail stays in incoming/."""
+        self.inst.write_main_cf("".join(f"{k} = {v}\n" for k, v in params.items()))
+        if queue_only:
+            master = self.inst.read_master_cf()
+            self.inst.write_master_cf(re.sub(r"^qmgr .*\n", "", master, flags=re.M))
+        self.inst.start()
+        return self
+
+    def chat(self, outside=False, helo="c.test", source=None):
+        chat = SmtpChat(self.inst.smtp_port, source=source)
+        if outside:
+            chat.outside()
+        if helo:
+            code, _ = chat.cmd(f"EHLO {helo}")
+            assert code == 250
+        return chat
+
+    def rcpt(self, recipient, sender="a@remote.test", outside=False):
+        """One RCPT after MAIL in a new session; returns its reply."""
+        with self.chat(outside=outside) as chat:
+            assert chat.cmd(f"MAIL FROM:<{sender}>")[0] == 250
+            return chat.cmd(f"RCPT TO:<{recipient}>")
+
+    def delivered(self, qid):
+        """The recipients (address, orig) the test agent got for QID."""
+        self.inst.wait_log(rf": {qid}: removed")
+        out = []
+        with open(self.journal) as f:
+            for line in f:
+                req = json.loads(line)
+                if req["queue_id"] == qid:
+                    out += [(r["address"], r["orig"]) for r in req["recipients"]]
+        return sorted(out)
+
+
+@pytest.fixture
+def mx(instance):
+    return Mx(instance)
+
+
+def reply(code, text):
+    return (code, text)
+
+
+# --- relay control and recipient validation ----------------------------------
+
+def test_unknown_local_user_and_postmaster(mx):
+    """Check 9."""
+    mx.start()
+    assert mx.rcpt("nobody@example.test") == reply(
+        550, "5.1.1 <nobody@example.test>: Recipient address rejected: User unknown in local recipient table")
+    assert mx.rcpt("postmaster") == reply(250, "2.1.5 Ok")
+    assert mx.rcpt("alice@example.test") == reply(250, "2.1.5 Ok")
+
+
+def test_default_relay_restrictions_defer_outside_relaying(mx):
+    """Check 10: the default smtpd_relay_restrictions end in
+    defer_unauth_destination; the rejection is logged with NOQUEUE."""
+    mx.start()
+    assert mx.rcpt("u@remote.test", outside=True) == reply(454, "4.7.1 <u@remote.test>: Relay access denied")
+    mx.inst.wait_log(r"NOQUEUE: reject: RCPT from client\.remote\.test\[192\.0\.2\.10\]: 454 4\.7\.1 "
+                     r"<u@remote\.test>: Relay access denied; from=<a@remote\.test> to=<u@remote\.test> "
+                     r"proto=ESMTP helo=<c\.test>$")
+
+
+def test_reject_unauth_destination(mx):
+    """Check 11."""
+    mx.start(smtpd_relay_restrictions="permit_mynetworks, reject_unauth_destination")
+    assert mx.rcpt("u@remote.test", outside=True) == reply(554, "5.7.1 <u@remote.test>: Relay access denied")
+    assert mx.rcpt("u@remote.test") == reply(250, "2.1.5 Ok")
+
+
+@pytest.mark.parametrize("rcpt", [
+    "u@remote.test", "u@remote.test@example.test", "u%remote.test@example.test",
+    "remote.test!u@example.test", "@example.test:u@remote.test", "u@[192.0.2.99]", "u@remote.test.",
+])
+def test_routed_addresses_never_relay(mx, rcpt):
+    """Check 12: every sender-routing trick is refused, nothing is queued."""
+    mx.start()
+    code, text = mx.rcpt(rcpt, outside=True)
+    assert code == 454 and text.endswith(": Relay access denied"), (code, text)
+    assert mx.inst.queue_files() == []
+
+
+def test_relay_recipient_maps(mx):
+    """Check 35."""
+    mx.start(relay_domains="relay.test", relay_recipient_maps="inline:{ok@relay.test=1}")
+    assert mx.rcpt("ok@relay.test", outside=True) == reply(250, "2.1.5 Ok")
+    assert mx.rcpt("no@relay.test", outside=True) == reply(
+        550, "5.1.1 <no@relay.test>: Recipient address rejected: User unknown in relay recipient table")
+
+
+def test_virtual_domains_validate_recipients(mx):
+    """Check 36."""
+    mx.start(virtual_mailbox_domains="vm.test", virtual_mailbox_maps="inline:{a@vm.test=x}",
+             virtual_alias_domains="va.test", virtual_alias_maps="inline:{a@va.test=alice}")
+    assert mx.rcpt("b@vm.test") == reply(
+        550, "5.1.1 <b@vm.test>: Recipient address rejected: User unknown in virtual mailbox table")
+    assert mx.rcpt("b@va.test") == reply(
+        550, "5.1.1 <b@va.test>: Recipient address rejected: User unknown in virtual alias table")
+    assert mx.rcpt("a@vm.test") == reply(250, "2.1.5 Ok")
+    assert mx.rcpt("a@va.test") == reply(250, "2.1.5 Ok")
+
+
+def test_relocated_user(mx):
+    """Check 37."""
+    mx.start(relocated_maps="inline:{carol@example.test=carol@new.test}")
+    assert mx.rcpt("carol@example.test") == reply(
+        550, "5.1.6 <carol@example.test>: Recipient address rejected: User has moved to carol@new.test")
+
+
+def test_soft_bounce_turns_rejections_into_deferrals(mx):
+    """Check 31."""
+    mx.start(soft_bounce="yes", smtpd_relay_restrictions="permit_mynetworks, reject_unauth_destination")
+    assert mx.rcpt("u@remote.test", outside=True) == reply(454, "4.7.1 <u@remote.test>: Relay access denied")
+    code, text = mx.rcpt("nobody@example.test")
+    assert code == 450 and text.startswith("4.1.1 <nobody@example.test>: "), (code, text)
+
+
+# --- the stages --------------------------------------------------------------
+
+def test_client_restriction_applies_at_rcpt(mx):
+    """Check 23: with smtpd_delay_reject the client list runs at RCPT."""
+    mx.start(smtpd_client_restrictions="check_client_access inline:{192.0.2.10=REJECT}")
+    with mx.chat(outside=True) as chat:
+        assert chat.cmd("MAIL FROM:<a@remote.test>") == reply(250, "2.1.0 Ok")
+        assert chat.cmd("RCPT TO:<alice@example.test>") == reply(
+            554, "5.7.1 <client.remote.test[192.0.2.10]>: Client host rejected: Access denied")
+
+
+def test_client_rejected_at_connect_without_delay_reject(mx):
+    """Check 24."""
+    mx.start(smtpd_client_restrictions="check_client_access inline:{127.0.0.2=REJECT}",
+             smtpd_delay_reject="no")
+    with SmtpChat(mx.inst.smtp_port, source="127.0.0.2") as chat:
+        code, text = chat.greeting
+        assert code == 554 and re.fullmatch(r"5\.7\.1 <\S+\[127\.0\.0\.2\]>: Client host rejected: Access denied",
+                                            text), chat.greeting
+        code, text = chat.cmd("EHLO x")
+        assert code == 503 and re.fullmatch(r"5\.7\.0 Error: access denied for \S+\[127\.0\.0\.2\]", text), text
+        assert chat.cmd("QUIT")[0] == 221
+
+
+def test_non_fqdn_helo(mx):
+    """Check 25."""
+    mx.start(smtpd_helo_restrictions="reject_non_fqdn_helo_hostname")
+    with mx.chat(helo="foo") as chat:
+        assert chat.cmd("MAIL FROM:<a@remote.test>")[0] == 250
+        assert chat.cmd("RCPT TO:<alice@example.test>") == reply(
+            504, "5.5.2 <foo>: Helo command rejected: need fully-qualified hostname")
+
+
+def test_invalid_helo_literal(mx):
+    """Check 26."""
+    mx.start(smtpd_helo_restrictions="reject_invalid_helo_hostname")
+    with mx.chat(helo="[1.2.3]") as chat:
+        assert chat.cmd("MAIL FROM:<a@remote.test>")[0] == 250
+        assert chat.cmd("RCPT TO:<alice@example.test>") == reply(
+            501, "5.5.2 <[1.2.3]>: Helo command rejected: invalid ip address")
+
+
+def test_sender_access_parent_domains_and_dunno(mx):
+    """Check 27."""
+    mx.start(smtpd_sender_restrictions="check_sender_access "
+             "inline:{spam.test=REJECT, sub.spam.test=DUNNO, {bad@=550 5.7.1 go away}}")
+    assert mx.rcpt("alice@example.test", sender="x@a.spam.test") == reply(
+        554, "5.7.1 <x@a.spam.test>: Sender address rejected: Access denied")
+    assert mx.rcpt("alice@example.test", sender="bad@any.test") == reply(
+        550, "5.7.1 <bad@any.test>: Sender address rejected: go away")
+    assert mx.rcpt("alice@example.test", sender="x@sub.spam.test") == reply(250, "2.1.5 Ok")
+
+
+def test_defer_if_permit_from_recipient_access(mx):
+    """Check 28."""
+    mx.start(smtpd_recipient_restrictions="check_recipient_access inline:{{bob@example.test=DEFER_IF_PERMIT busy}}")
+    assert mx.rcpt("bob@example.test") == reply(450, "4.7.1 <bob@example.test>: Recipient address rejected: busy")
+    assert mx.rcpt("alice@example.test") == reply(250, "2.1.5 Ok")
+
+
+def test_restriction_class_as_access_result(mx):
+    """Check 29."""
+    mx.start(smtpd_restriction_classes="insiders",
+             insiders="check_sender_access inline:{example.test=OK}, reject",
+             smtpd_recipient_restrictions="check_recipient_access inline:{all@example.test=insiders}")
+    assert mx.rcpt("all@example.test", sender="x@remote.test") == reply(
+        554, "5.7.1 <all@example.test>: Recipient address rejected: Access denied")
+    assert mx.rcpt("all@example.test", sender="x@example.test") == reply(250, "2.1.5 Ok")
+
+
+def test_warn_if_reject_logs_and_goes_on(mx):
+    """Check 30."""
+    mx.start(smtpd_sender_restrictions="warn_if_reject reject_non_fqdn_sender")
+    assert mx.rcpt("alice@example.test", sender="a@b") == reply(250, "2.1.5 Ok")
+    mx.inst.wait_log(r"reject_warning: RCPT from \S+\[127\.0\.0\.1\]: 504 5\.5\.2 <a@b>: "
+                     r"Sender address rejected: need fully-qualified address;")
+
+
+def test_removed_restriction_is_a_configuration_error(mx):
+    """Check 48."""
+    mx.start(smtpd_recipient_restrictions="check_relay_domains")
+    code, text = mx.rcpt("alice@example.test")
+    assert (code, text) == (451, "4.3.5 Server configuration error")
+    mx.inst.wait_log(r"warning: .*check_relay_domains.*reject_unauth_destination")
+
+
+def test_no_working_relay_restriction_refuses_to_start(mx):
+    """Check 49: smtpd exits with the fatal message; the client sees no greeting."""
+    mx.start(smtpd_relay_restrictions="", smtpd_recipient_restrictions="permit_mynetworks")
+    with pytest.raises((EOFError, ConnectionResetError, AssertionError)):
+        SmtpChat(mx.inst.smtp_port, timeout=5)
+    mx.inst.wait_log(r"fatal: in parameter smtpd_relay_restrictions or smtpd_recipient_restrictions, "
+                     r"specify at least one working instance of: ")
+
+
+# --- access-map side effects --------------------------------------------------
+
+def send(mx, recipients, sender="x@remote.test"):
+    with mx.chat() as chat:
+        replies = chat.transaction(sender, recipients)
+        chat.cmd("QUIT")
+    code, text = replies[-1]
+    assert code == 250, replies
+    return re.search(rf"queued as ({QID})", text).group(1)
+
+
+def test_hold_action(mx):
+    """Check 40, HOLD: accepted, then waits in the hold queue."""
+    mx.start(smtpd_recipient_restrictions="check_recipient_access inline:{alice@example.test=HOLD}")
+    qid = send(mx, ["alice@example.test"])
+    mx.inst.wait_log(rf"{qid}: hold: RCPT from ")
+    assert qid in mx.inst.queue_ids("hold")
+
+
+def test_discard_action(mx):
+    """Check 40, DISCARD: accepted, never delivered."""
+    mx.start(smtpd_recipient_restrictions="check_recipient_access inline:{alice@example.test=DISCARD}")
+    qid = send(mx, ["alice@example.test"])
+    mx.inst.wait_log(rf"{qid}: discard: RCPT from ")
+    assert mx.inst.queue_files() == []
+    assert not os.path.exists(mx.journal) or qid not in open(mx.journal).read()
+
+
+def test_redirect_action(mx):
+    """Check 40, REDIRECT: only bob gets the message."""
+    mx.start(smtpd_recipient_restrictions="check_recipient_access "
+             "inline:{{alice@example.test=REDIRECT bob@example.test}}")
+    qid = send(mx, ["alice@example.test"])
+    assert mx.delivered(qid) == [("bob@example.test", "alice@example.test")]
+
+
+def test_bcc_action(mx):
+    """Check 40, BCC: alice and bob."""
+    mx.start(smtpd_recipient_restrictions="check_recipient_access "
+             "inline:{{alice@example.test=BCC bob@example.test}}")
+    qid = send(mx, ["alice@example.test"])
+    assert [a for a, _ in mx.delivered(qid)] == ["alice@example.test", "bob@example.test"]
+
+
+def test_filter_action(mx):
+    """Check 40, FILTER: the message goes to the filter's transport and next hop."""
+    mx.start(smtpd_recipient_restrictions="check_recipient_access "
+             "inline:{{alice@example.test=FILTER test:[127.0.0.1]:10099}}")
+    qid = send(mx, ["alice@example.test"])
+    mx.inst.wait_log(rf"{qid}: to=<alice@example\.test>, relay=testagent\[\[127\.0\.0\.1\]:10099\]")
+
+
+def test_prepend_action_above_received(mx):
+    """Check 39 with an access map: the header sits directly above Received:."""
+    mx.start(queue_only=True, smtpd_recipient_restrictions="check_recipient_access "
+             "inline:{{alice@example.test=PREPEND X-Test: yes}}")
+    qid = send(mx, ["alice@example.test"])
+    content = mx.inst.postcat(qid, "-h").splitlines()
+    i = content.index("X-Test: yes")
+    assert content[i + 1].startswith("Received: from c.test ("), content[:5]
