@@ -88,16 +88,16 @@ typedef struct DNS_RR {
     unsigned short type;  /* T_A, ... */
     unsigned short class; /* C_IN */
     unsigned ttl;
-    bool dnssec_valid;     /* the answer had the AD bit (DNS_REQ_FLAG_DNSSEC) */
-    unsigned short pref;   /* MX preference, SRV priority */
+    bool dnssec_valid;    /* the answer had the AD bit (DNS_REQ_FLAG_DNSSEC) */
+    unsigned short pref;  /* MX preference, SRV priority */
     unsigned short weight; /* SRV */
-    unsigned short port;   /* SRV */
+    unsigned short port;  /* SRV */
     struct DNS_RR *next;
-    size_t data_len; /* bytes in data */
-    char data[];     /* A/AAAA: the address bytes; MX/NS/PTR/CNAME/SRV:
-                        the host name (NUL-terminated, no trailing
-                        dot); TXT: the strings joined, NUL-terminated;
-                        TLSA: usage, selector, mtype, then the data */
+    size_t data_len;      /* bytes in data */
+    char data[];          /* A/AAAA: the address bytes; MX/NS/PTR/CNAME/SRV:
+                             the host name (NUL-terminated, no trailing
+                             dot); TXT: the strings joined, NUL-terminated;
+                             TLSA: usage, selector, mtype, then the data */
 } DNS_RR;
 
 typedef struct DNS_ADDR_STR {
