@@ -6,7 +6,8 @@
  *       a record with a copy of data (data_len = len, plus a NUL byte)
  *   status = dns_parse_answer(buf, len, qname, type, flags, &list, fqdn)
  *       decodes a reply packet: rcode, CNAME chains from qname, records
- *       of type owned by the final name. DNS_OK (list set), DNS_NOTFOUND,
+ *       of type owned by the final name (fqdn gets that name for DNS_OK,
+ *       DNS_NOTFOUND and DNS_NULLMX). DNS_OK (list set), DNS_NOTFOUND,
  *       DNS_FAIL (NXDOMAIN), DNS_RETRY (SERVFAIL, REFUSED, ...),
  *       DNS_NULLMX, DNS_INVAL (any malformation; list stays NULL).
  *   dns_valid_qname(name) true when name can be sent as a query name

@@ -322,8 +322,6 @@ int dns_parse_answer(const unsigned char *buf, size_t len, const char *qname, un
             }
         }
     }
-    if (fqdn != NULL)
-        vstring_strcpy(fqdn, current);
 
     for (size_t i = 0; i < ancount; i++) {
         DNS_RR *rr;
@@ -350,12 +348,15 @@ int dns_parse_answer(const unsigned char *buf, size_t len, const char *qname, un
     myfree(rrs);
     if (null_mx) {
         dns_rr_free(result);
-        return DNS_NULLMX;
-    }
-    if (result != NULL)
+        result = NULL;
+        status = DNS_NULLMX;
+    } else if (result != NULL) {
         status = DNS_OK;
-    else
+    } else {
         status = skipped ? DNS_INVAL : DNS_NOTFOUND;
+    }
+    if (fqdn != NULL && status != DNS_INVAL)
+        vstring_strcpy(fqdn, current);
     if (list != NULL)
         *list = result;
     else
