@@ -149,9 +149,10 @@ static void dns_wait(DNS_REPLY *reply)
         for (int i = 0; i < ARES_GETSOCK_MAXNUM; i++) {
             short events = 0;
 
-            if (ARES_GETSOCK_READABLE(bits, i))
+            /* Not c-ares' macros: they shift a signed 1 into the sign bit. */
+            if (((unsigned)bits >> i) & 1U)
                 events |= POLLIN;
-            if (ARES_GETSOCK_WRITABLE(bits, i))
+            if (((unsigned)bits >> (i + ARES_GETSOCK_MAXNUM)) & 1U)
                 events |= POLLOUT;
             if (events) {
                 pfd[n].fd = socks[i];

@@ -118,6 +118,8 @@ int main(int argc, char **argv)
         const char *rev = dns_reverse_name(argv[1], buf);
 
         printf("%s\n", rev ? rev : "(malformed)");
+        vstring_free(buf);
+        vstring_free(why);
         return rev ? 0 : 1;
     }
     mail_conf_read();
