@@ -1,0 +1,2 @@
+dns_LDLIBS := -lcares
+$(eval $(call library,dns,global util))

@@ -1,0 +1,1 @@
+$(eval $(call program,dnsq,test-libexec,dns global util))
