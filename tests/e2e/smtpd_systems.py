@@ -190,7 +190,7 @@ class PostfixSmtpd:
 
     def smtpd_pids(self):
         """PIDs of this instance's smtpd processes."""
-        return _smtpd_pids(self.conf, "smtpd")
+        return _smtpd_pids(self.queue_dir, "smtpd")
 
 
 class PosternSmtpd:
@@ -242,28 +242,17 @@ class PosternSmtpd:
         return self.inst.log()
 
     def smtpd_pids(self):
-        return _smtpd_pids(self.conf, "smtpd")
+        return _smtpd_pids(self.queue_dir, "smtpd")
 
 
-def _smtpd_pids(conf, prog):
-    """PIDs of processes named PROG whose master runs with config CONF.
-    Postfix's and Postern's masters pass -c? Not always; so match by the
-    parent: children of the master whose cmdline mentions CONF, or whose
-    environment has MAIL_CONFIG=CONF."""
-    masters = set()
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read().split(b"\0")
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                env = f.read().split(b"\0")
-        except (FileNotFoundError, PermissionError, ProcessLookupError):
-            continue
-        if cmd and os.path.basename(cmd[0].decode(errors="replace")) == "master" and (
-                conf.encode() in cmd or b"MAIL_CONFIG=" + conf.encode() in env):
-            masters.add(pid)
+def _smtpd_pids(queue_dir, prog):
+    """PIDs of the processes named PROG whose parent is the master of the
+    instance with QUEUE_DIR (its pid/master.pid)."""
+    try:
+        with open(os.path.join(queue_dir, "pid", "master.pid")) as f:
+            master = f.read().split()[0]
+    except (FileNotFoundError, IndexError):
+        return []
     out = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -271,11 +260,11 @@ def _smtpd_pids(conf, prog):
         try:
             with open(f"/proc/{pid}/stat") as f:
                 stat = f.read()
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):
             continue
         comm = stat[stat.index("(") + 1:stat.rindex(")")]
         ppid = stat[stat.rindex(")") + 2:].split()[1]
-        if comm == prog and ppid in masters:
+        if comm == prog and ppid == master:
             out.append(int(pid))
     return out
 
