@@ -201,6 +201,8 @@ class PosternSmtpd:
     mail_name = "Postern"
 
     def __init__(self, procs=100):
+        if not os.access(os.path.join(postern.LIBEXEC_DIR, "smtpd"), os.X_OK):
+            raise postern.MissingProgram(f"{postern.LIBEXEC_DIR}/smtpd is not built")
         self.inst = postern.Instance(hostname="mx.example.test")
         self.port = self.inst.smtp_port
         self.queue_dir = self.inst.queue_dir
