@@ -13,6 +13,7 @@
 #   make check-asan run every test against the sanitizer build
 #   make valgrind   run the unit tests under valgrind
 #   make deps       install the Debian packages Postern builds and tests with
+#   make fuzz       build the libFuzzer targets (fuzz/) with clang; make fuzz-check runs them briefly
 
 PREFIX      ?= /usr
 DESTDIR     ?=
@@ -56,7 +57,7 @@ else
 Q := @
 SAY = @printf '  %-7s %s\n'
 endif
-.PHONY: all check unit-tests run install clean deps asan check-asan valgrind format
+.PHONY: all check unit-tests run install clean deps asan check-asan valgrind format fuzz fuzz-check
 
 LIBRARIES :=
 PROGRAMS  :=
@@ -126,6 +127,7 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory all
 	@tools/check --build $(BUILD)
+	@$(MAKE) --no-print-directory fuzz-check
 
 unit-tests: all
 	@tools/check --build $(BUILD) --unit-only
@@ -150,6 +152,44 @@ install: all
 	for p in $(filter $(BUILD)/libexec/%,$(PROGRAMS)); do install -m 755 $$p $(DESTDIR)$(DAEMON_DIR)/; done
 	for f in conf/main.cf conf/master.cf; do \
 	    test -e $(DESTDIR)$(CONFIG_DIR)/$${f#conf/} || install -m 644 $$f $(DESTDIR)$(CONFIG_DIR)/; done
+
+# libFuzzer target for the SMTP command and address parsers (fuzz/*.c,
+# clang with libclang-rt-dev). Built only once src/smtpd/smtpd_token.c
+# exists; fuzz-check runs it for FUZZ_TIME seconds on the seed corpus
+# (new inputs go to BUILD/fuzz/corpus-smtpd, crashes to BUILD/fuzz/).
+FUZZ_CC    ?= clang
+FUZZ_TIME  ?= 20
+FUZZ_FLAGS := -std=c17 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=undefined
+FUZZ_SMTPD := $(wildcard src/smtpd/smtpd_token.c)
+$(BUILD)/fuzz/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(SAY) FUZZCC $<
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(DEFS) -Isrc/util -Isrc/global -Isrc/smtpd -c -o $@ $<
+$(BUILD)/fuzz/libutil.a: $(patsubst src/%.c,$(BUILD)/fuzz/obj/%.o,$(util_SRC))
+$(BUILD)/fuzz/libglobal.a: $(patsubst src/%.c,$(BUILD)/fuzz/obj/%.o,$(global_SRC))
+$(BUILD)/fuzz/libutil.a $(BUILD)/fuzz/libglobal.a:
+	$(SAY) AR $@
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+$(BUILD)/fuzz/smtpd_fuzz: fuzz/smtpd_fuzz.c $(patsubst src/%.c,$(BUILD)/fuzz/obj/%.o,$(FUZZ_SMTPD)) \
+                          $(BUILD)/fuzz/libglobal.a $(BUILD)/fuzz/libutil.a
+	$(SAY) FUZZLD $@
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -Isrc/util -Isrc/global -Isrc/smtpd -o $@ $^ $(util_LDLIBS)
+.PHONY: fuzz fuzz-check
+ifneq ($(FUZZ_SMTPD),)
+fuzz: $(BUILD)/fuzz/smtpd_fuzz
+fuzz-check: fuzz
+	@mkdir -p $(BUILD)/fuzz/corpus-smtpd
+	@echo "fuzz smtpd_fuzz: $(FUZZ_TIME) s"
+	@$(BUILD)/fuzz/smtpd_fuzz -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix=$(BUILD)/fuzz/ -print_final_stats=1 \
+	    $(BUILD)/fuzz/corpus-smtpd fuzz/corpus/smtpd 2>$(BUILD)/fuzz/smtpd_fuzz.log \
+	    || { tail -50 $(BUILD)/fuzz/smtpd_fuzz.log; echo "fuzz smtpd_fuzz: FAILED"; exit 1; }
+	@grep -E '^stat::number_of_executed_units' $(BUILD)/fuzz/smtpd_fuzz.log | sed 's/^/fuzz smtpd_fuzz: /'
+else
+fuzz fuzz-check:
+	@echo "fuzz: src/smtpd/smtpd_token.c does not exist yet; nothing to fuzz"
+endif
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h')
