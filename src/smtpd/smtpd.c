@@ -862,9 +862,6 @@ static int smtpd_mail(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
     if ((next = smtpd_addr_extract(argv + 2, argc - 2, smtpd_addr_buf, flags)) < 0 ||
         smtpd_check_addr(state, vstring_str(smtpd_addr_buf), smtputf8) < 0)
         return SMTPD_ERROR(state, "501 5.1.7 Bad sender address syntax");
-    if (!smtputf8 && !smtpd_token_utf8_ok(vstring_str(smtpd_addr_buf), 0)) {
-        /* unreachable: kept for symmetry */
-    }
     for (const char *cp = vstring_str(smtpd_addr_buf); *cp; cp++)
         if ((unsigned char)*cp >= 0x80 && !smtputf8)
             return SMTPD_ERROR(state, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
@@ -1254,7 +1251,7 @@ static int smtpd_finish_message(SMTPD_STATE *state, const char *prefix)
     return result;
 }
 
-/* Checks shared by DATA and the first BDAT; a reply text or NULL. */
+/* Checks shared by DATA and the first BDAT; -1 after an error reply. */
 static int smtpd_data_checks(SMTPD_STATE *state)
 {
     const char *reply;
