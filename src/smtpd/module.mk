@@ -1,2 +1,1 @@
-$(eval $(call program,smtpd,libexec,global util))
-$(BUILD)/obj/smtpd/%.o: INCS += -Isrc/dns
+$(eval $(call program,smtpd,libexec,dns global util))

@@ -28,6 +28,16 @@
  *   smtpd_chat_flush(state)
  *       write out buffered replies now.
  *
+ *   smtpd_chat_format(out, reply, soft_bounce, footer)
+ *       the rewriting of smtpd_chat_reply() alone: OUT gets the lines to
+ *       send, each with CRLF (unit tests).
+ *   smtpd_chat_bare_lf_mode(state)
+ *       SMTPD_BARE_LF_*: smtpd_forbid_bare_newline for this client
+ *       (SMTPD_BARE_LF_NO for smtpd_forbid_bare_newline_exclusions).
+ *   smtpd_chat_lost_hook
+ *       set by smtpd.c: called with "lost connection" or "timeout" when
+ *       the client is gone; it logs and ends the session (never returns).
+ *
  * Errors: I/O errors and timeouts never return to the caller of query/
  * reply: they end the session through the handler the session installed
  * (see smtpd.c), after logging.
@@ -39,10 +49,20 @@
 
 #include "smtpd.h"
 #include "sys_defs.h"
+#include "vstring.h"
 
 extern void smtpd_chat_reply(SMTPD_STATE *state, const char *fmt, ...) PRINTFLIKE(2, 3);
 extern int smtpd_chat_query(SMTPD_STATE *state);
 extern bool smtpd_chat_pending(SMTPD_STATE *state);
 extern void smtpd_chat_flush(SMTPD_STATE *state);
+extern void smtpd_chat_format(VSTRING *out, const char *reply, bool soft_bounce, const char *footer);
+
+#define SMTPD_BARE_LF_NO        0 /* bare <LF> is a line end (legacy) */
+#define SMTPD_BARE_LF_NORMALIZE 1 /* line end, but only <CR><LF>.<CR><LF> ends DATA */
+#define SMTPD_BARE_LF_NOTE      2 /* normalize and log notes=bare_lf */
+#define SMTPD_BARE_LF_REJECT    3 /* 550 5.5.2 ... bare <LF> received */
+extern int smtpd_chat_bare_lf_mode(SMTPD_STATE *state);
+
+extern void (*smtpd_chat_lost_hook)(SMTPD_STATE *state, const char *why);
 
 #endif

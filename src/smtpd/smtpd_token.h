@@ -25,11 +25,17 @@
  *       MAIL), SMTPD_ADDR_UTF8 (SMTPUTF8: valid UTF-8 allowed, invalid
  *       UTF-8 is an error). Non-strict mode accepts "a@b", "<a@b>" and
  *       "Name <a@b>" as Postfix does.
+ *   smtpd_token_utf8_ok(str, len)
+ *       whether the bytes are well-formed UTF-8 (command lines and
+ *       addresses with SMTPUTF8).
  *
  * Errors: none besides the return values.
  */
 #ifndef SMTPD_TOKEN_H
 #define SMTPD_TOKEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "vstring.h"
 
@@ -38,8 +44,8 @@
 #define SMTPD_TOK_ERROR 2
 
 typedef struct SMTPD_TOKEN {
-    int tokval;   /* SMTPD_TOK_* */
-    char *strval; /* the word (for ADDR without <>) */
+    int tokval;       /* SMTPD_TOK_* */
+    char *strval;     /* the word (for ADDR without <>) */
     VSTRING *vstrval; /* storage */
 } SMTPD_TOKEN;
 
@@ -49,5 +55,6 @@ typedef struct SMTPD_TOKEN {
 
 extern int smtpd_token(char *line, SMTPD_TOKEN **argvp);
 extern int smtpd_addr_extract(SMTPD_TOKEN *args, int argc, VSTRING *result, int flags);
+extern bool smtpd_token_utf8_ok(const char *str, size_t len);
 
 #endif
