@@ -1,0 +1,1 @@
+$(eval $(call program,anvil,libexec,global util))

@@ -1,0 +1,1 @@
+$(eval $(call program,anvilq,test-libexec,global util))
