@@ -3,11 +3,13 @@
  * main.cf parameters, fills an SMTPD_STATE and runs one check, asserting
  * the exact reply of spec/smtpd.md §15 and the logged action.
  *
- * Stand-ins (weak, so the real modules win once they are linked):
- * smtpd_log_event() records "ACTION: TEXT"; smtpd_policy_*() answer with
- * test_policy_action; dns_*() answer from the small zone below;
+ * Log lines are the real ones (smtpd_log.c) captured through msg_output();
+ * the policy client is the real one (the only policy case has no server).
+ * Stand-ins: every dns_*() function smtpd's objects call answers from the
+ * small zone below (defined here, so the linker never pulls libdns);
  * resolve_clnt_query()/rewrite_clnt_query() run trivial-rewrite's logic
- * in process (resolve_addr(), rewrite_addr()).
+ * in process (resolve_addr(), rewrite_addr()). DNS lists against a real
+ * DNS server: tests/e2e/test_smtpd_dns.py.
  */
 #include "sys_defs.h"
 
@@ -40,40 +42,8 @@
 #include "smtpd_policy.h"
 #include "vstring.h"
 
-#define WEAK __attribute__((weak))
-
-static ARGV *test_log;                 /* "ACTION: TEXT" and "warning: TEXT" */
-static const char *test_policy_action; /* NULL: the policy server is down */
-static bool test_dns_servfail;         /* bl.example.test and nx.example.test fail */
-
-/* Stand-in: record the event. */
-WEAK void smtpd_log_event(SMTPD_STATE *state, const char *action, const char *text)
-{
-    VSTRING *buf = vstring_alloc(100);
-
-    (void)state;
-    vstring_sprintf(buf, "%s: %s", action, text);
-    argv_add(test_log, vstring_str(buf));
-    vstring_free(buf);
-}
-
-/* Stand-ins for the policy client. */
-WEAK SMTPD_POLICY *smtpd_policy_init(const char *spec)
-{
-    return (SMTPD_POLICY *)mystrdup(spec);
-}
-
-WEAK bool smtpd_policy_query(SMTPD_STATE *state, SMTPD_POLICY *policy, VSTRING *action)
-{
-    (void)state;
-    (void)policy;
-    vstring_strcpy(action, test_policy_action ? test_policy_action : var_smtpd_policy_service_default_action);
-    return test_policy_action != 0;
-}
-
-WEAK void smtpd_policy_reset(void)
-{
-}
+static ARGV *test_log;         /* "ACTION: TEXT" and "warning: TEXT" */
+static bool test_dns_servfail; /* bl.example.test and nx.example.test fail */
 
 /* The test zone. */
 static const struct {
@@ -90,8 +60,7 @@ static const struct {
 };
 
 /* Stand-in: answer from test_zone; nx.* is NXDOMAIN, null.test has a null MX. */
-WEAK int dns_lookup(const char *name, unsigned type, unsigned flags, DNS_RR **rrlist, VSTRING *fqdn,
-                    VSTRING *why)
+int dns_lookup(const char *name, unsigned type, unsigned flags, DNS_RR **rrlist, VSTRING *fqdn, VSTRING *why)
 {
     DNS_RR *list = 0;
     bool exists = false;
@@ -142,7 +111,7 @@ WEAK int dns_lookup(const char *name, unsigned type, unsigned flags, DNS_RR **rr
     return exists ? DNS_NOTFOUND : DNS_FAIL;
 }
 
-WEAK int dns_lookup_l(const char *name, unsigned flags, DNS_RR **rrlist, VSTRING *fqdn, VSTRING *why, ...)
+int dns_lookup_l(const char *name, unsigned flags, DNS_RR **rrlist, VSTRING *fqdn, VSTRING *why, ...)
 {
     va_list ap;
     unsigned type;
@@ -169,7 +138,7 @@ WEAK int dns_lookup_l(const char *name, unsigned flags, DNS_RR **rrlist, VSTRING
     return best;
 }
 
-WEAK void dns_rr_free(DNS_RR *list)
+void dns_rr_free(DNS_RR *list)
 {
     while (list) {
         DNS_RR *next = list->next;
@@ -181,7 +150,7 @@ WEAK void dns_rr_free(DNS_RR *list)
     }
 }
 
-WEAK DNS_RR *dns_rr_append(DNS_RR *list, DNS_RR *rr)
+DNS_RR *dns_rr_append(DNS_RR *list, DNS_RR *rr)
 {
     DNS_RR *tail = list;
 
@@ -193,7 +162,7 @@ WEAK DNS_RR *dns_rr_append(DNS_RR *list, DNS_RR *rr)
     return list;
 }
 
-WEAK const char *dns_rr_to_pa(const DNS_RR *rr, DNS_ADDR_STR *buf)
+const char *dns_rr_to_pa(const DNS_RR *rr, DNS_ADDR_STR *buf)
 {
     if (rr->type == T_A)
         return inet_ntop(AF_INET, rr->data, buf->buf, sizeof(buf->buf));
@@ -202,7 +171,7 @@ WEAK const char *dns_rr_to_pa(const DNS_RR *rr, DNS_ADDR_STR *buf)
     return 0;
 }
 
-WEAK const char *dns_reverse_name(const char *addr, VSTRING *buf)
+const char *dns_reverse_name(const char *addr, VSTRING *buf)
 {
     unsigned a, b, c, d;
 
@@ -212,7 +181,21 @@ WEAK const char *dns_reverse_name(const char *addr, VSTRING *buf)
     return vstring_str(buf);
 }
 
-WEAK const char *dns_strtype(unsigned type)
+int dns_addr_to_name(const char *addr, VSTRING *name)
+{
+    (void)addr;
+    (void)name;
+    return DNS_FAIL;
+}
+
+int dns_name_has_addr(const char *name, const char *addr)
+{
+    (void)name;
+    (void)addr;
+    return DNS_FAIL;
+}
+
+const char *dns_strtype(unsigned type)
 {
     return type == T_A ? "A" : type == T_MX ? "MX" : type == T_TXT ? "TXT" : "other";
 }
@@ -333,13 +316,26 @@ static void test_session_free(SMTPD_STATE *state)
         myfree(state->discard_reason);
 }
 
-/* Whether some log line contains text. */
-static bool test_logged(const char *text)
+/* Whether a log line contains WANT, or for WANT = "ACTION: REST" has
+ * ": ACTION: " followed later by REST (the real line has the stage and
+ * the client in between). */
+static bool test_logged(const char *want)
 {
-    for (size_t i = 0; i < test_log->argc; i++)
-        if (strstr(test_log->argv[i], text))
-            return true;
-    return false;
+    const char *sep = strstr(want, ": ");
+    VSTRING *action = vstring_alloc(20);
+    bool found = false;
+
+    if (sep)
+        vstring_sprintf(action, ": %.*s: ", (int)(sep - want), want);
+    for (size_t i = 0; !found && i < test_log->argc; i++) {
+        const char *line = test_log->argv[i];
+        const char *at;
+
+        found = strstr(line, want) != NULL ||
+                (sep && (at = strstr(line, vstring_str(action))) != NULL && strstr(at, sep + 2) != NULL);
+    }
+    vstring_free(action);
+    return found;
 }
 
 static void test_expect(const char *got, const char *want)
@@ -362,7 +358,6 @@ typedef struct RCPT_CASE {
     const char *sender;
     const char *recipient;
     bool servfail;
-    const char *policy;
     const char *reply; /* NULL: accepted */
     const char *log;   /* a log line must contain this, or NULL */
 } RCPT_CASE;
@@ -375,10 +370,9 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "nobody@example.test",
      false,
-     0,
      "550 5.1.1 <nobody@example.test>: Recipient address rejected: User unknown in local recipient table",
      "reject: 550 5.1.1 <nobody@example.test>"},
-    {"9 known local user", {0}, false, "c.test", "a@remote.test", "alice@example.test", false, 0, 0, 0},
+    {"9 known local user", {0}, false, "c.test", "a@remote.test", "alice@example.test", false, 0, 0},
     {"9 postmaster always known",
      {0},
      false,
@@ -386,7 +380,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "postmaster@example.test",
      false,
-     0,
      0,
      0},
     {"9 show_user_unknown_table_name = no",
@@ -396,7 +389,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "nobody@example.test",
      false,
-     0,
      "550 5.1.1 <nobody@example.test>: Recipient address rejected: User unknown",
      0},
     {"9 no_unknown_recipient_checks",
@@ -407,7 +399,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "nobody@example.test",
      false,
      0,
-     0,
      0},
     {"10 default relay control",
      {0},
@@ -416,7 +407,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "u@remote.test",
      false,
-     0,
      "454 4.7.1 <u@remote.test>: Relay access denied",
      "reject: 454 4.7.1 <u@remote.test>: Relay access denied"},
     {"10 local recipient from outside",
@@ -427,7 +417,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "alice@example.test",
      false,
      0,
-     0,
      0},
     {"11 reject_unauth_destination outside",
      {"smtpd_relay_restrictions", "permit_mynetworks, reject_unauth_destination"},
@@ -436,7 +425,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "u@remote.test",
      false,
-     0,
      "554 5.7.1 <u@remote.test>: Relay access denied",
      0},
     {"11 reject_unauth_destination inside",
@@ -447,7 +435,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "u@remote.test",
      false,
      0,
-     0,
      0},
     {"12 routed @",
      {0},
@@ -456,7 +443,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "u@remote.test@example.test",
      false,
-     0,
      "454 4.7.1 <u@remote.test@example.test>: Relay access denied",
      0},
     {"12 routed %",
@@ -466,7 +452,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "u%remote.test@example.test",
      false,
-     0,
      "454 4.7.1 <u%remote.test@example.test>: Relay access denied",
      0},
     {"12 routed !",
@@ -476,7 +461,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "remote.test!u@example.test",
      false,
-     0,
      "454 4.7.1 <remote.test!u@example.test>: Relay access denied",
      0},
     {"12 source route",
@@ -486,7 +470,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "@example.test:u@remote.test",
      false,
-     0,
      "454 4.7.1 <@example.test:u@remote.test>: Relay access denied",
      0},
     {"12 literal",
@@ -496,7 +479,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "u@[192.0.2.99]",
      false,
-     0,
      "454 4.7.1 <u@[192.0.2.99]>: Relay access denied",
      0},
     {"12 trailing dot",
@@ -506,7 +488,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "u@remote.test.",
      false,
-     0,
      "454 4.7.1 <u@remote.test.>: Relay access denied",
      0},
     {"12 routed OK from access map counts as DUNNO",
@@ -516,7 +497,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "u%remote.test@example.test",
      false,
-     0,
      "454 4.7.1 <u%remote.test@example.test>: Relay access denied",
      0},
     {"23 client access at RCPT",
@@ -526,7 +506,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "alice@example.test",
      false,
-     0,
      "554 5.7.1 <client.remote.test[192.0.2.10]>: Client host rejected: Access denied",
      0},
     {"23 client name beats address",
@@ -538,7 +517,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "alice@example.test",
      false,
      0,
-     0,
      0},
     {"25 non-FQDN HELO",
      {"smtpd_helo_restrictions", "reject_non_fqdn_helo_hostname"},
@@ -547,7 +525,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "alice@example.test",
      false,
-     0,
      "504 5.5.2 <foo>: Helo command rejected: need fully-qualified hostname",
      0},
     {"26 invalid HELO literal",
@@ -557,7 +534,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "alice@example.test",
      false,
-     0,
      "501 5.5.2 <[1.2.3]>: Helo command rejected: invalid ip address",
      0},
     {"26 invalid HELO name (old alias)",
@@ -567,7 +543,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "alice@example.test",
      false,
-     0,
      "501 5.5.2 <a..b>: Helo command rejected: Invalid name",
      0},
     {"27 sender parent domain",
@@ -578,7 +553,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "x@a.spam.test",
      "alice@example.test",
      false,
-     0,
      "554 5.7.1 <x@a.spam.test>: Sender address rejected: Access denied",
      0},
     {"27 sender user@",
@@ -589,7 +563,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "bad@any.test",
      "alice@example.test",
      false,
-     0,
      "550 5.7.1 <bad@any.test>: Sender address rejected: go away",
      0},
     {"27 sender DUNNO",
@@ -601,7 +574,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "alice@example.test",
      false,
      0,
-     0,
      0},
     {"28 DEFER_IF_PERMIT",
      {"smtpd_recipient_restrictions",
@@ -611,7 +583,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "bob@example.test",
      false,
-     0,
      "450 4.7.1 <bob@example.test>: Recipient address rejected: busy",
      0},
     {"29 class rejects",
@@ -623,7 +594,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "x@remote.test",
      "all@example.test",
      false,
-     0,
      "554 5.7.1 <all@example.test>: Recipient address rejected: Access denied",
      0},
     {"29 class permits",
@@ -636,7 +606,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "all@example.test",
      false,
      0,
-     0,
      0},
     {"30 warn_if_reject",
      {"smtpd_sender_restrictions", "warn_if_reject reject_non_fqdn_sender"},
@@ -646,7 +615,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "alice@example.test",
      false,
      0,
-     0,
      "reject_warning: 504 5.5.2 <a@b>: Sender address rejected: need fully-qualified address"},
     {"32 RBL listed",
      {"smtpd_client_restrictions", "reject_rbl_client bl.example.test"},
@@ -655,7 +623,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "alice@example.test",
      false,
-     0,
      "554 5.7.1 Service unavailable; Client host [192.0.2.10] blocked using bl.example.test; listed",
      0},
     {"32 RBL filter does not match",
@@ -666,7 +633,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "alice@example.test",
      false,
      0,
-     0,
      0},
     {"32 RBL filter matches",
      {"smtpd_client_restrictions", "reject_rbl_client bl.example.test=127.0.0.[3;1..2]"},
@@ -675,7 +641,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "alice@example.test",
      false,
-     0,
      "554 5.7.1 Service unavailable; Client host [192.0.2.10] blocked using bl.example.test; listed",
      0},
     {"32 RBL SERVFAIL",
@@ -686,7 +651,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "alice@example.test",
      true,
      0,
-     0,
      "RBL lookup error"},
     {"32 rbl_reply_maps",
      {"smtpd_client_restrictions", "reject_rbl_client bl.example.test", "rbl_reply_maps",
@@ -696,7 +660,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "alice@example.test",
      false,
-     0,
      "554 5.7.9 no 192.0.2.10 listed",
      0},
     {"33 RHSBL sender",
@@ -706,7 +669,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "x@spam.test",
      "alice@example.test",
      false,
-     0,
      "554 5.7.1 Service unavailable; Sender address [x@spam.test] blocked using bl.example.test",
      0},
     {"34 unknown sender domain NXDOMAIN",
@@ -716,7 +678,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "x@nx.example.test",
      "alice@example.test",
      false,
-     0,
      "450 4.1.8 <x@nx.example.test>: Sender address rejected: Domain not found",
      0},
     {"34 unknown sender domain SERVFAIL",
@@ -726,7 +687,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "x@nx.example.test",
      "alice@example.test",
      true,
-     0,
      "450 4.1.8 <x@nx.example.test>: Sender address rejected: Domain not found",
      0},
     {"34 SERVFAIL then reject",
@@ -736,7 +696,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "x@nx.example.test",
      "alice@example.test",
      true,
-     0,
      "554 5.7.1 <alice@example.test>: Recipient address rejected: Access denied",
      0},
     {"34 known sender domain",
@@ -747,7 +706,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "alice@example.test",
      false,
      0,
-     0,
      0},
     {"34 null MX recipient",
      {"smtpd_recipient_restrictions", "reject_unknown_recipient_domain, permit"},
@@ -756,7 +714,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "x@good.test",
      "u@null.test",
      false,
-     0,
      "556 5.1.10 <u@null.test>: Recipient address rejected: Domain null.test does not accept mail (nullMX)",
      0},
     {"35 relay recipient known",
@@ -767,7 +724,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "ok@relay.test",
      false,
      0,
-     0,
      0},
     {"35 relay recipient unknown",
      {"relay_domains", "relay.test", "relay_recipient_maps", "inline:{ok@relay.test=1}"},
@@ -776,7 +732,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "no@relay.test",
      false,
-     0,
      "550 5.1.1 <no@relay.test>: Recipient address rejected: User unknown in relay recipient table",
      0},
     {"36 virtual mailbox",
@@ -787,7 +742,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "b@vm.test",
      false,
-     0,
      "550 5.1.1 <b@vm.test>: Recipient address rejected: User unknown in virtual mailbox table",
      0},
     {"36 virtual alias",
@@ -798,7 +752,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "b@va.test",
      false,
-     0,
      "550 5.1.1 <b@va.test>: Recipient address rejected: User unknown in virtual alias table",
      0},
     {"36 virtual alias known",
@@ -810,7 +763,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@va.test",
      false,
      0,
-     0,
      0},
     {"37 relocated",
      {"relocated_maps", "inline:{carol@example.test=carol@new.test}"},
@@ -819,38 +771,16 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "carol@example.test",
      false,
-     0,
      "550 5.1.6 <carol@example.test>: Recipient address rejected: User has moved to carol@new.test",
      0},
-    {"38 policy REJECT",
-     {"smtpd_recipient_restrictions", "check_policy_service inet:127.0.0.1:9998"},
-     true,
-     "c.test",
-     "a@remote.test",
-     "alice@example.test",
-     false,
-     "REJECT no thanks",
-     "554 5.7.1 <alice@example.test>: Recipient address rejected: no thanks",
-     0},
     {"38 policy down",
-     {"smtpd_recipient_restrictions", "check_policy_service { inet:127.0.0.1:9998, timeout=1s }"},
+     {"smtpd_recipient_restrictions", "check_policy_service { unix:/nonexistent/policy, timeout=1s }"},
      true,
      "c.test",
      "a@remote.test",
      "alice@example.test",
      false,
-     0,
      "451 4.3.5 <alice@example.test>: Recipient address rejected: Server configuration problem",
-     0},
-    {"38 policy defer_if_permit",
-     {"smtpd_recipient_restrictions", "check_policy_service inet:127.0.0.1:9998"},
-     true,
-     "c.test",
-     "a@remote.test",
-     "alice@example.test",
-     false,
-     "defer_if_permit Service temporarily unavailable",
-     "450 4.7.1 <alice@example.test>: Recipient address rejected: Service temporarily unavailable",
      0},
     {"48 removed restriction",
      {"smtpd_recipient_restrictions", "check_relay_domains"},
@@ -859,7 +789,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "alice@example.test",
      false,
-     0,
      "451 4.3.5 Server configuration error",
      "reject_unauth_destination"},
     {"unknown restriction",
@@ -869,7 +798,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@remote.test",
      "alice@example.test",
      false,
-     0,
      "451 4.3.5 Server configuration error",
      "unknown smtpd restriction: \"reject_unknown_sender\""},
     {"enhanced code adapted for senders",
@@ -879,7 +807,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@x.test",
      "alice@example.test",
      false,
-     0,
      "550 5.1.7 <a@x.test>: Sender address rejected: no",
      0},
     {"enhanced code follows reply code",
@@ -889,7 +816,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@x.test",
      "alice@example.test",
      false,
-     0,
      "450 4.1.2 <alice@example.test>: Recipient address rejected: wait",
      0},
     {"defer_if_reject then reject",
@@ -899,7 +825,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@x.test",
      "alice@example.test",
      false,
-     0,
      "450 4.7.0 <alice@example.test>: Recipient address rejected: defer_if_reject requested",
      0},
     {"access map restriction list value",
@@ -910,7 +835,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@b",
      "alice@example.test",
      false,
-     0,
      "504 5.5.2 <a@b>: Sender address rejected: need fully-qualified address",
      0},
     {"access map lookup table value",
@@ -921,7 +845,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@b.test",
      "alice@example.test",
      false,
-     0,
      "451 4.3.5 Server configuration error",
      "do not specify lookup tables inside SMTPD access maps"},
     {"421 disconnects",
@@ -931,7 +854,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@b.test",
      "alice@example.test",
      false,
-     0,
      "421 4.7.1 <alice@example.test>: Recipient address rejected: go",
      0},
     {"reject_unknown_client_hostname",
@@ -942,7 +864,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "alice@example.test",
      false,
      0,
-     0,
      0},
     {"reject_unlisted_sender",
      {"smtpd_reject_unlisted_sender", "yes"},
@@ -951,7 +872,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "nobody@example.test",
      "alice@example.test",
      false,
-     0,
      "550 5.1.0 <nobody@example.test>: Sender address rejected: User unknown in local recipient table",
      0},
     {"permit_dnswl_client",
@@ -961,7 +881,6 @@ static const RCPT_CASE rcpt_cases[] = {
      "a@b.test",
      "alice@example.test",
      false,
-     0,
      0,
      0},
 };
@@ -978,7 +897,6 @@ static void test_rcpt(void **unused)
         test_config(tc->settings);
         test_session(&state, tc->outside, tc->helo, tc->sender);
         test_dns_servfail = tc->servfail;
-        test_policy_action = tc->policy;
         reply = smtpd_check_rcpt(&state, tc->recipient);
         test_expect(reply, tc->reply);
         if (tc->log && !test_logged(tc->log)) {
