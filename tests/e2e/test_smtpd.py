@@ -208,7 +208,7 @@ def test_no_valid_recipients_and_postmaster(mx):
     c = connect(inst, "127.0.0.2")
     c.cmd("EHLO c.test")
     assert c.one("MAIL FROM:<a@remote.test>") == "250 2.1.0 Ok"
-    assert c.one("RCPT TO:<u@remote.test>") == "554 5.7.1 <u@remote.test>: Relay access denied"
+    assert c.one("RCPT TO:<u@remote.test>") == "454 4.7.1 <u@remote.test>: Relay access denied"
     assert c.one("DATA") == "554 5.5.1 Error: no valid recipients"
     assert c.one("RCPT TO:<Postmaster>") == "250 2.1.5 Ok"
     inst.wait_log(r"\w+: client=\S+\[127\.0\.0\.2\]$")
@@ -455,7 +455,7 @@ def test_xclient(mx):
     assert c.one("XCLIENT ADDR=192.0.2.10 NAME=client.remote.test") == f"220 {HOST} ESMTP Postern"
     c.cmd("EHLO c.test")
     assert c.one("MAIL FROM:<a@remote.test>") == "250 2.1.0 Ok"
-    assert c.one("RCPT TO:<u@remote.test>") == "554 5.7.1 <u@remote.test>: Relay access denied"
+    assert c.one("RCPT TO:<u@remote.test>") == "454 4.7.1 <u@remote.test>: Relay access denied"
     assert c.one("RCPT TO:<alice@example.test>") == "250 2.1.5 Ok"
     assert c.one("DATA").startswith("354")
     c.send("Subject: x\r\n\r\nx\r\n.\r\n")
