@@ -150,6 +150,8 @@ static int smtpd_noop(SMTPD_STATE *, int, SMTPD_TOKEN *);
 static int smtpd_vrfy(SMTPD_STATE *, int, SMTPD_TOKEN *);
 static int smtpd_etrn(SMTPD_STATE *, int, SMTPD_TOKEN *);
 static int smtpd_help(SMTPD_STATE *, int, SMTPD_TOKEN *);
+static int smtpd_starttls(SMTPD_STATE *, int, SMTPD_TOKEN *);
+static int smtpd_auth(SMTPD_STATE *, int, SMTPD_TOKEN *);
 static int smtpd_quit(SMTPD_STATE *, int, SMTPD_TOKEN *);
 
 /* The command table, in the order of the disconnect log line. */
@@ -158,6 +160,8 @@ static SMTPD_CMD smtpd_cmd_table[] = {
     {"EHLO", smtpd_ehlo, CMD_JUNK | CMD_SYNC, 0, 0},
     {"XCLIENT", smtpd_xclient, 0, 0, 0},
     {"XFORWARD", smtpd_xforward, 0, 0, 0},
+    {"STARTTLS", smtpd_starttls, CMD_SYNC, 0, 0},
+    {"AUTH", smtpd_auth, 0, 0, 0},
     {"MAIL", smtpd_mail, 0, 0, 0},
     {"RCPT", smtpd_rcpt, 0, 0, 0},
     {"DATA", smtpd_data, CMD_SYNC, 0, 0},
@@ -1450,7 +1454,7 @@ static int smtpd_bdat(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
 
     char prefix[48];
 
-    snprintf(prefix, sizeof(prefix), "%lld bytes ", (long long)state->act_size);
+    snprintf(prefix, sizeof(prefix), "%lld bytes ", size); /* this chunk, as Postfix */
     return smtpd_finish_message(state, prefix);
 }
 
@@ -1544,6 +1548,24 @@ static int smtpd_help(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
     smtpd_chat_reply(state, "214 2.0.0 Commands: AUTH BDAT DATA EHLO ETRN HELO HELP MAIL NOOP QUIT RCPT RSET "
                             "STARTTLS VRFY XCLIENT XFORWARD");
     return 0;
+}
+
+/* STARTTLS: the hook for TLS (security issue); without it, as Postfix
+ * without smtpd_tls_security_level. */
+static int smtpd_starttls(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
+{
+    (void)argc;
+    (void)argv;
+    return SMTPD_ERROR(state, "502 5.5.1 Error: command not implemented");
+}
+
+/* AUTH: the hook for SASL (security issue); without it, as Postfix
+ * without smtpd_sasl_auth_enable. */
+static int smtpd_auth(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
+{
+    (void)argc;
+    (void)argv;
+    return SMTPD_ERROR(state, "503 5.5.1 Error: authentication not enabled");
 }
 
 /* QUIT. */
@@ -1739,7 +1761,7 @@ static void smtpd_proto(SMTPD_STATE *state)
             state->error_count++;
             continue;
         }
-        if ((cmd->flags & CMD_JUNK) && state->junk_cmds++ >= var_smtpd_junk_command_limit)
+        if ((cmd->flags & CMD_JUNK) && state->junk_cmds++ > var_smtpd_junk_command_limit)
             state->error_count++;
         /* RFC 2920: no input may wait behind these commands, nor before EHLO. */
         if (cmd->action != smtpd_bdat && cmd->action != smtpd_quit &&

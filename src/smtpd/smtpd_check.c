@@ -365,7 +365,6 @@ void smtpd_check_state_free(SMTPD_STATE *state)
 /* Forget one remembered stage result. */
 static void smtpd_check_stage_forget(SMTPD_CHECK_STATE *ck, int stage)
 {
-    ck->stage_done[stage] = false;
     ck->stage_dip[stage].active = false;
     if (ck->stage_reply[stage]) {
         myfree(ck->stage_reply[stage]);
@@ -1520,7 +1519,6 @@ static const char *smtpd_check_stage(SMTPD_STATE *state, int stage)
         ck->sendermap_checked = true;
         status = smtpd_check_rcpt_maps(state, state->sender, SMTPD_NAME_SENDER);
     }
-    ck->stage_done[stage] = true;
     if (status == SMTPD_CHECK_REJECT) {
         ck->stage_reply[stage] = mystrdup(STR(ck->reply));
     } else if (ck->dip.active) {
@@ -1532,19 +1530,16 @@ static const char *smtpd_check_stage(SMTPD_STATE *state, int stage)
     return ck->stage_reply[stage];
 }
 
-/* The delayed client, helo (and sender) stages at RCPT or ETRN. */
+/* The delayed client, helo (and sender) stages at RCPT or ETRN: run again
+ * for every command, as Postfix does (an access-map value may depend on
+ * the recipient, e.g. a restriction list naming recipient checks). */
 static const char *smtpd_check_delayed(SMTPD_STATE *state, int last_stage)
 {
-    SMTPD_CHECK_STATE *ck = state->check;
-
     for (int stage = 0; stage <= last_stage; stage++) {
-        if (!ck->stage_done[stage]) {
-            if (smtpd_check_stage(state, stage) != 0)
-                return ck->stage_reply[stage];
-        } else if (ck->stage_reply[stage] != 0) {
-            smtpd_log_event(state, "reject", ck->stage_reply[stage]);
-            return ck->stage_reply[stage];
-        }
+        const char *reply = smtpd_check_stage(state, stage);
+
+        if (reply != 0)
+            return reply;
     }
     return 0;
 }

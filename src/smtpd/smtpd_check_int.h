@@ -65,8 +65,7 @@ struct SMTPD_CHECK_STATE {
     int recursion;         /* class nesting */
     SMTPD_CHECK_DEFER dip; /* defer_if_permit of this command */
     SMTPD_CHECK_DEFER dir; /* defer_if_reject of this stage */
-    /* Client, helo and sender results, remembered (delay_reject). */
-    bool stage_done[SMTPD_CHECK_STAGES];
+    /* Client, helo and sender results of their last run. */
     char *stage_reply[SMTPD_CHECK_STAGES];
     SMTPD_CHECK_DEFER stage_dip[SMTPD_CHECK_STAGES];
     bool rcptmap_checked;   /* recipient validation ran for this RCPT */
