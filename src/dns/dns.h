@@ -47,6 +47,9 @@
  *                     unknown)
  *   dns_strstatus(status) "DNS_RETRY" style text for debugging
  *
+ *   Client names (the two functions below) come from the system resolver
+ *   (getnameinfo/getaddrinfo: /etc/hosts and nsswitch.conf count, as in
+ *   Postfix) unless dns_resolver_servers is set; then from those servers.
  *   status = dns_addr_to_name(addr, name)
  *       the PTR name of a printable address (the first PTR record);
  *       DNS_OK / DNS_FAIL / DNS_NOTFOUND / DNS_RETRY.

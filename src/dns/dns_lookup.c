@@ -20,6 +20,7 @@
 #include <ares.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -32,6 +33,7 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "stringops.h"
+#include "valid_hostname.h"
 
 #define DNS_TIMEOUT_MS  1500 /* first attempt; c-ares doubles it per retry */
 #define DNS_TRIES       2
@@ -376,12 +378,61 @@ int dns_lookup_l(const char *name, unsigned flags, DNS_RR **rrlist, VSTRING *fqd
 }
 
 /* dns_addr_to_name - the first PTR name of a printable address */
+/* Without dns_resolver_servers, client names come from the system
+ * resolver as in Postfix (so /etc/hosts and nsswitch.conf count). */
+static bool dns_use_system_resolver(void)
+{
+    return var_dns_resolver_servers == NULL || *var_dns_resolver_servers == 0;
+}
+
+/* The system resolver's name of ADDR (getnameinfo). */
+static int dns_system_addr_to_name(const char *addr, VSTRING *name)
+{
+    struct addrinfo hints = {.ai_flags = AI_NUMERICHOST, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res;
+    char host[NI_MAXHOST];
+    int err;
+
+    if (getaddrinfo(addr, NULL, &hints, &res) != 0)
+        return DNS_FAIL;
+    err = getnameinfo(res->ai_addr, res->ai_addrlen, host, sizeof(host), NULL, 0, NI_NAMEREQD);
+    freeaddrinfo(res);
+    if (err == EAI_AGAIN)
+        return DNS_RETRY;
+    if (err != 0 || !valid_hostname(host))
+        return DNS_FAIL;
+    vstring_strcpy(name, host);
+    return DNS_OK;
+}
+
+/* Whether the system resolver gives NAME the address ADDR (getaddrinfo). */
+static int dns_system_name_has_addr(const char *name, const char *addr)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+    struct addrinfo *res, *ai;
+    char buf[NI_MAXHOST];
+    int err;
+    int status = DNS_FAIL;
+
+    if ((err = getaddrinfo(name, NULL, &hints, &res)) != 0)
+        return err == EAI_AGAIN ? DNS_RETRY : DNS_FAIL;
+    for (ai = res; ai != NULL && status != DNS_OK; ai = ai->ai_next)
+        if (getnameinfo(ai->ai_addr, ai->ai_addrlen, buf, sizeof(buf), NULL, 0, NI_NUMERICHOST) == 0 &&
+            strcasecmp(buf, addr) == 0)
+            status = DNS_OK;
+    freeaddrinfo(res);
+    return status;
+}
+
 int dns_addr_to_name(const char *addr, VSTRING *name)
 {
-    VSTRING *query = vstring_alloc(100);
+    VSTRING *query;
     DNS_RR *rr;
     int status;
 
+    if (dns_use_system_resolver())
+        return dns_system_addr_to_name(addr, name);
+    query = vstring_alloc(100);
     if (dns_reverse_name(addr, query) == NULL) {
         vstring_free(query);
         return DNS_FAIL;
@@ -407,6 +458,8 @@ int dns_name_has_addr(const char *name, const char *addr)
     DNS_RR *list, *rr;
     int status;
 
+    if (dns_use_system_resolver())
+        return dns_system_name_has_addr(name, addr);
     if (inet_pton(AF_INET, addr, bytes) == 1) {
         type = T_A;
         len = 4;
