@@ -99,6 +99,7 @@ typedef struct SMTPD_STATE {
     /* Transaction: set by MAIL, cleared by smtpd_state_reset_transaction(). */
     char *sender;        /* MAIL FROM address, "" for <> */
     char *recipient;     /* the RCPT or VRFY address being checked */
+    const char *etrn_domain; /* the ETRN argument while it is checked (not owned) */
     int rcpt_count;      /* accepted recipients */
     char *queue_id;      /* set when the cleanup connection is opened */
     VSTREAM *cleanup;    /* connection to cleanup, or NULL */

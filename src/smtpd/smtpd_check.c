@@ -1672,8 +1672,10 @@ const char *smtpd_check_etrn(SMTPD_STATE *state, const char *domain)
         return vstring_str(vstring_strcpy(state->check->saved, reply));
     state->check->dip.active = false;
     state->check->dir.active = false;
+    state->etrn_domain = domain;
     status = smtpd_etrn_list ? smtpd_check_list(state, smtpd_etrn_list, domain, SMTPD_NAME_ETRN)
                              : SMTPD_CHECK_DUNNO;
+    state->etrn_domain = NULL;
     if (status == SMTPD_CHECK_REJECT)
         return STR(state->check->reply);
     return smtpd_check_pending(state, -1);

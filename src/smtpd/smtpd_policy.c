@@ -279,7 +279,6 @@ static void smtpd_policy_request(VSTRING *buf, SMTPD_STATE *state, SMTPD_POLICY 
     bool at_data = strcmp(where, SMTPD_CMD_DATA) == 0 || strcmp(where, SMTPD_CMD_BDAT) == 0;
     bool at_eom = strcmp(where, SMTPD_AFTER_EOM) == 0;
     bool is_rcpt = strcmp(where, SMTPD_CMD_RCPT) == 0 || strcmp(where, SMTPD_CMD_VRFY) == 0;
-    bool is_etrn = strcmp(where, SMTPD_CMD_ETRN) == 0;
     char num[64];
 
     vstring_reset(buf);
@@ -301,7 +300,7 @@ static void smtpd_policy_request(VSTRING *buf, SMTPD_STATE *state, SMTPD_POLICY 
     smtpd_policy_attr(buf, "instance", state->instance);
     snprintf(num, sizeof(num), "%lld", (long long)(at_eom ? state->act_size : state->msg_size));
     smtpd_policy_attr(buf, "size", num);
-    smtpd_policy_attr(buf, "etrn_domain", is_etrn ? state->recipient : "");
+    smtpd_policy_attr(buf, "etrn_domain", state->etrn_domain ? state->etrn_domain : "");
     smtpd_policy_attr(buf, "stress", state->stress ? "yes" : "");
     smtpd_policy_attr(buf, "sasl_method", state->sasl_method);
     smtpd_policy_attr(buf, "sasl_username", state->sasl_username);

@@ -14,6 +14,7 @@ import re
 import pytest
 
 import postern
+from policyd import PolicyServer
 from smtpchat import SmtpChat
 
 TESTAGENT = os.path.join(postern.BUILD, "test-libexec", "testagent")
@@ -319,6 +320,68 @@ def test_prepend_action_above_received(mx):
     """Check 39 with an access map: the header sits directly above Received:."""
     mx.start(queue_only=True, smtpd_recipient_restrictions="check_recipient_access "
              "inline:{{alice@example.test=PREPEND X-Test: yes}}")
+    qid = send(mx, ["alice@example.test"])
+    content = mx.inst.postcat(qid, "-h").splitlines()
+    i = content.index("X-Test: yes")
+    assert content[i + 1].startswith("Received: from c.test ("), content[:5]
+
+
+# --- policy delegation (§10) --------------------------------------------------
+
+@pytest.fixture
+def policy(mx):
+    server = PolicyServer(unix_path=os.path.join(mx.inst.root, "policy.sock"), owner=mx.inst.user)
+    yield server
+    server.close()
+
+
+def test_policy_reject_and_request(mx, policy):
+    """Check 38: the server's REJECT is the reply; it got the §10 request."""
+    policy.replies = ["REJECT no thanks"]
+    mx.start(smtpd_recipient_restrictions=f"check_policy_service {policy.endpoint}")
+    assert mx.rcpt("alice@example.test") == reply(
+        554, "5.7.1 <alice@example.test>: Recipient address rejected: no thanks")
+    req = policy.requests[0]
+    assert req["request"] == "smtpd_access_policy"
+    assert req["protocol_state"] == "RCPT"
+    assert req["protocol_name"] == "ESMTP"
+    assert req["recipient"] == "alice@example.test"
+    assert req["sender"] == "a@remote.test"
+    assert req["helo_name"] == "c.test"
+    assert req["client_address"] == "127.0.0.1"
+    assert req["instance"]
+
+
+def test_policy_server_down(mx, policy):
+    """Check 38: no server -> smtpd_policy_service_default_action."""
+    policy.close()
+    mx.start(smtpd_recipient_restrictions=f"check_policy_service {policy.endpoint}",
+             smtpd_policy_service_try_limit="1")
+    assert mx.rcpt("alice@example.test") == reply(
+        451, "4.3.5 <alice@example.test>: Recipient address rejected: Server configuration problem")
+
+
+def test_policy_one_instance_per_message_and_connection_reuse(mx, policy):
+    """The same instance for every request of one message, a new one for the
+    next; one connection serves every request of the session."""
+    policy.default = "DUNNO"
+    mx.start(smtpd_recipient_restrictions=f"check_policy_service {policy.endpoint}",
+             smtpd_data_restrictions=f"check_policy_service {policy.endpoint}")
+    with mx.chat() as chat:
+        for _ in range(2):
+            replies = chat.transaction("a@remote.test", ["alice@example.test", "bob@example.test"])
+            assert replies[-1][0] == 250, replies
+    states = [(r["protocol_state"], r["instance"], r["recipient_count"]) for r in policy.requests]
+    assert [s for s, _, _ in states] == ["RCPT", "RCPT", "DATA"] * 2
+    assert states[2][2] == "2"
+    assert states[0][1] == states[1][1] == states[2][1] != states[3][1]
+    assert policy.connections == 1
+
+
+def test_policy_prepend_above_received(mx, policy):
+    """Check 39."""
+    policy.replies = ["PREPEND X-Test: yes"]
+    mx.start(queue_only=True, smtpd_recipient_restrictions=f"check_policy_service {policy.endpoint}")
     qid = send(mx, ["alice@example.test"])
     content = mx.inst.postcat(qid, "-h").splitlines()
     i = content.index("X-Test: yes")
