@@ -386,3 +386,34 @@ def test_policy_prepend_above_received(mx, policy):
     content = mx.inst.postcat(qid, "-h").splitlines()
     i = content.index("X-Test: yes")
     assert content[i + 1].startswith("Received: from c.test ("), content[:5]
+
+
+# --- per-client limits through anvil (§1.2, §3.2, §3.3) -----------------------
+
+def test_connection_count_limit(mx):
+    """A client outside smtpd_client_event_limit_exceptions gets 421 for the
+    connection beyond smtpd_client_connection_count_limit."""
+    mx.start(smtpd_client_connection_count_limit="2")
+    first = SmtpChat(mx.inst.smtp_port, source="127.0.0.2")
+    second = SmtpChat(mx.inst.smtp_port, source="127.0.0.2")
+    try:
+        assert first.greeting[0] == second.greeting[0] == 220
+        with SmtpChat(mx.inst.smtp_port, source="127.0.0.2") as third:
+            assert third.greeting == (421, "4.7.0 mx.example.test Error: too many connections from 127.0.0.2")
+            assert third.closed()
+        with SmtpChat(mx.inst.smtp_port) as exempt:  # 127.0.0.1 is in $mynetworks
+            assert exempt.greeting[0] == 220
+    finally:
+        first.close()
+        second.close()
+
+
+def test_message_and_recipient_rate_limits(mx):
+    mx.start(smtpd_client_message_rate_limit="1", smtpd_client_recipient_rate_limit="2")
+    with mx.chat(source="127.0.0.2") as chat:
+        assert chat.cmd("MAIL FROM:<a@remote.test>") == reply(250, "2.1.0 Ok")
+        assert chat.cmd("RCPT TO:<alice@example.test>") == reply(250, "2.1.5 Ok")
+        assert chat.cmd("RCPT TO:<bob@example.test>") == reply(250, "2.1.5 Ok")
+        assert chat.cmd("RCPT TO:<all@example.test>") == reply(450, "4.7.1 Error: too many recipients from 127.0.0.2")
+        assert chat.cmd("RSET")[0] == 250
+        assert chat.cmd("MAIL FROM:<a@remote.test>") == reply(450, "4.7.1 Error: too much mail from 127.0.0.2")
