@@ -348,6 +348,10 @@ static void smtpd_discard_init(SMTPD_STATE *state)
         for (size_t i = 0; i < sizeof(smtpd_ehlo_names) / sizeof(smtpd_ehlo_names[0]); i++)
             if (strcasecmp(word, smtpd_ehlo_names[i].name) == 0)
                 smtpd_discard_mask |= smtpd_ehlo_names[i].mask;
+    if (smtpd_discard_mask & EHLO_ENHANCED)
+        state->flags |= SMTPD_FLAG_NO_ESC;
+    else
+        state->flags &= ~SMTPD_FLAG_NO_ESC;
     vstring_free(text);
 }
 

@@ -50,6 +50,7 @@
 #define SMTPD_FLAG_SMTPUTF8     (1 << 3) /* MAIL ... SMTPUTF8 */
 #define SMTPD_FLAG_BARE_LF      (1 << 4) /* a bare <LF> was seen (notes=bare_lf) */
 #define SMTPD_FLAG_ESMTP        (1 << 5) /* EHLO (not HELO) was used */
+#define SMTPD_FLAG_NO_ESC       (1 << 6) /* ENHANCEDSTATUSCODES discarded: replies without them */
 
 /* XFORWARD attributes: logging only, reset after each message. */
 typedef struct SMTPD_XFORWARD {

@@ -9,6 +9,8 @@
  *   smtpd_chat_pending()  client input already waiting
  *   smtpd_chat_flush()    write buffered replies
  *   smtpd_chat_format()   the rewriting alone (unit tests)
+ *   smtpd_chat_strip_esc()  drop the enhanced status codes of a formatted
+ *                         reply (ENHANCEDSTATUSCODES discarded)
  *   smtpd_chat_bare_lf_mode()  the smtpd_forbid_bare_newline mode for
  *                         this client
  *
@@ -170,6 +172,34 @@ void smtpd_chat_format(VSTRING *out, const char *reply, bool soft_bounce, const 
 }
 
 /* Send one reply; see smtpd_chat.h. */
+/* Remove the enhanced status code ("NNN X.Y.Z text" -> "NNN text") from
+ * every line of a formatted reply (smtpd_discard_ehlo_keywords). */
+void smtpd_chat_strip_esc(VSTRING *out)
+{
+    char *start = vstring_str(out);
+    char *line = start;
+    char *dst = start;
+    char *end = vstring_end(out);
+
+    while (line < end) {
+        char *eol = memchr(line, '\n', (size_t)(end - line));
+        char *next = eol ? eol + 1 : end;
+        size_t skip = 0;
+
+        if (next - line > 4 && (line[3] == ' ' || line[3] == '-') && line[4] == line[0]) {
+            size_t n = strspn(line + 4, "0123456789.");
+
+            if (line[4 + n] == ' ' && memchr(line + 4, '.', n) != NULL)
+                skip = n + 1;
+        }
+        memmove(dst, line, 4);
+        memmove(dst + 4, line + 4 + skip, (size_t)(next - line) - 4 - skip);
+        dst += (next - line) - skip;
+        line = next;
+    }
+    vstring_truncate(out, (size_t)(dst - start));
+}
+
 void smtpd_chat_reply(SMTPD_STATE *state, const char *fmt, ...)
 {
     VSTRING *reply = vstring_alloc(100);
@@ -188,6 +218,8 @@ void smtpd_chat_reply(SMTPD_STATE *state, const char *fmt, ...)
         footer_text = vstring_str(footer);
     }
     smtpd_chat_format(out, vstring_str(reply), var_soft_bounce, footer_text);
+    if (state->flags & SMTPD_FLAG_NO_ESC)
+        smtpd_chat_strip_esc(out);
     if (state->error_count >= var_smtpd_soft_error_limit && var_smtpd_error_sleep_time > 0) {
         smtpd_chat_flush(state);
         sleep((unsigned)var_smtpd_error_sleep_time);

@@ -55,6 +55,7 @@ extern void smtpd_chat_reply(SMTPD_STATE *state, const char *fmt, ...) PRINTFLIK
 extern int smtpd_chat_query(SMTPD_STATE *state);
 extern bool smtpd_chat_pending(SMTPD_STATE *state);
 extern void smtpd_chat_flush(SMTPD_STATE *state);
+extern void smtpd_chat_strip_esc(VSTRING *out);
 extern void smtpd_chat_format(VSTRING *out, const char *reply, bool soft_bounce, const char *footer);
 
 #define SMTPD_BARE_LF_NO        0 /* bare <LF> is a line end (legacy) */

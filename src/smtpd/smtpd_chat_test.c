@@ -47,6 +47,31 @@ static void test_format(void **unused UNUSED)
 }
 
 /* Replies are cut to 510 characters. */
+/* smtpd_discard_ehlo_keywords = enhancedstatuscodes: codes go, texts stay. */
+static void test_strip_esc(void **unused UNUSED)
+{
+    static const struct {
+        const char *in;
+        const char *out;
+    } cases[] = {
+        {"250 2.1.0 Ok\r\n", "250 Ok\r\n"},
+        {"554-5.7.1 first\r\n554 5.7.1 second\r\n", "554-first\r\n554 second\r\n"},
+        {"220 mx.example.test ESMTP Postern\r\n", "220 mx.example.test ESMTP Postern\r\n"},
+        {"250-PIPELINING\r\n250 CHUNKING\r\n", "250-PIPELINING\r\n250 CHUNKING\r\n"},
+        {"250 Queuing started\r\n", "250 Queuing started\r\n"},
+        {"252 2.0.0 1.2.3\r\n", "252 1.2.3\r\n"},
+        {"500 5.5.2\r\n", "500 5.5.2\r\n"},
+    };
+    VSTRING *buf = vstring_alloc(100);
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        vstring_strcpy(buf, cases[i].in);
+        smtpd_chat_strip_esc(buf);
+        assert_string_equal(vstring_str(buf), cases[i].out);
+    }
+    vstring_free(buf);
+}
+
 static void test_length(void **unused UNUSED)
 {
     VSTRING *out = vstring_alloc(100);
@@ -66,6 +91,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_length),
+        cmocka_unit_test(test_strip_esc),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

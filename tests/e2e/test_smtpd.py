@@ -443,6 +443,17 @@ def test_discard_dsn_logged(mx):
     inst.wait_log(r"\[127\.0\.0\.1\]: discarding EHLO keywords: DSN")
 
 
+def test_discard_enhanced_status_codes(mx):
+    """Without ENHANCEDSTATUSCODES the replies carry no X.Y.Z codes."""
+    inst = mx(smtpd_discard_ehlo_keywords="enhancedstatuscodes")
+    c = connect(inst)
+    assert "250-ENHANCEDSTATUSCODES" not in c.cmd("EHLO c.test")
+    assert c.one("MAIL FROM:<a@example.test>") == "250 Ok"
+    assert c.one("RCPT TO:<nobody@example.test>") == (
+        "550 <nobody@example.test>: Recipient address rejected: User unknown in local recipient table")
+    assert c.one("QUIT") == "221 Bye"
+
+
 def test_xclient(mx):
     inst = mx()
     c = connect(inst, "127.0.0.2")
