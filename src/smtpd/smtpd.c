@@ -833,6 +833,28 @@ static int smtpd_cleanup_open(SMTPD_STATE *state)
     return 0;
 }
 
+#define SMTPD_ADDR_UNDECLARED_UTF8 (-2)
+
+/* The address of MAIL FROM / RCPT TO (argv[2] on) into smtpd_addr_buf:
+ * returns the index of the first parameter after it, -1 for bad syntax,
+ * SMTPD_ADDR_UNDECLARED_UTF8 for a non-ASCII address without SMTPUTF8. */
+static int smtpd_envelope_addr(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv, int flags, bool smtputf8)
+{
+    int next;
+
+    if (var_strict_rfc821_envelopes)
+        flags |= SMTPD_ADDR_STRICT;
+    if (smtputf8 || var_smtputf8_enable)
+        flags |= SMTPD_ADDR_UTF8;
+    if ((next = smtpd_addr_extract(argv + 2, argc - 2, smtpd_addr_buf, flags)) < 0 ||
+        smtpd_check_addr(state, vstring_str(smtpd_addr_buf), smtputf8) < 0)
+        return -1;
+    for (const char *cp = vstring_str(smtpd_addr_buf); *cp; cp++)
+        if ((unsigned char)*cp >= 0x80 && !smtputf8)
+            return SMTPD_ADDR_UNDECLARED_UTF8;
+    return next;
+}
+
 /* MAIL FROM:<address> [parameters]. */
 static int smtpd_mail(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
 {
@@ -863,16 +885,10 @@ static int smtpd_mail(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
     for (int i = 3; i < argc; i++)
         if (strcasecmp(argv[i].strval, "SMTPUTF8") == 0 && var_smtputf8_enable)
             smtputf8 = true;
-    if (var_strict_rfc821_envelopes)
-        flags |= SMTPD_ADDR_STRICT;
-    if (smtputf8 || var_smtputf8_enable)
-        flags |= SMTPD_ADDR_UTF8;
-    if ((next = smtpd_addr_extract(argv + 2, argc - 2, smtpd_addr_buf, flags)) < 0 ||
-        smtpd_check_addr(state, vstring_str(smtpd_addr_buf), smtputf8) < 0)
+    if ((next = smtpd_envelope_addr(state, argc, argv, flags, smtputf8)) == SMTPD_ADDR_UNDECLARED_UTF8)
+        return SMTPD_ERROR(state, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
+    if (next < 0)
         return SMTPD_ERROR(state, "501 5.1.7 Bad sender address syntax");
-    for (const char *cp = vstring_str(smtpd_addr_buf); *cp; cp++)
-        if ((unsigned char)*cp >= 0x80 && !smtputf8)
-            return SMTPD_ERROR(state, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
 
     /* Parameters. */
     VSTRING *tmp = vstring_alloc(100);
@@ -1020,16 +1036,10 @@ static int smtpd_rcpt(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
         return SMTPD_ERROR(state, "503 5.5.1 Error: RCPT after BDAT");
     if (argc < 3 || strcasecmp(argv[1].strval, "TO:") != 0)
         return SMTPD_ERROR(state, "501 5.5.4 Syntax: RCPT TO:<address>");
-    if (var_strict_rfc821_envelopes)
-        flags |= SMTPD_ADDR_STRICT;
-    if (smtputf8 || var_smtputf8_enable)
-        flags |= SMTPD_ADDR_UTF8;
-    if ((next = smtpd_addr_extract(argv + 2, argc - 2, smtpd_addr_buf, flags)) < 0 ||
-        smtpd_check_addr(state, vstring_str(smtpd_addr_buf), smtputf8) < 0)
+    if ((next = smtpd_envelope_addr(state, argc, argv, flags, smtputf8)) == SMTPD_ADDR_UNDECLARED_UTF8)
+        return SMTPD_ERROR(state, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
+    if (next < 0)
         return SMTPD_ERROR(state, "501 5.1.3 Bad recipient address syntax");
-    for (const char *cp = vstring_str(smtpd_addr_buf); *cp; cp++)
-        if ((unsigned char)*cp >= 0x80 && !smtputf8)
-            return SMTPD_ERROR(state, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
     if (var_smtpd_client_recipient_rate_limit > 0 && !smtpd_check_event_exempt(state) &&
         anvil_clnt_rcpt(smtpd_anvil, state->service, state->addr, &rcpts) == ANVIL_STAT_OK &&
         rcpts > var_smtpd_client_recipient_rate_limit) {
