@@ -125,9 +125,8 @@ deps:
 	@tools/deps
 
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all fuzz-check
 	@tools/check --build $(BUILD)
-	@$(MAKE) --no-print-directory fuzz-check
 
 unit-tests: all
 	@tools/check --build $(BUILD) --unit-only
