@@ -32,7 +32,9 @@
  * caller defers "4.3.0"), 4.3.0 "error reading message: ...", and for
  * write errors 5.2.2 "error writing message: File too large" (EFBIG:
  * mailbox_size_limit through setrlimit/fsize), 4.3.0 otherwise ("error
- * writing message: No space left on device").
+ * writing message: No space left on device"); after a write error errno
+ * holds its cause (EPIPE: a command stopped reading). SIGXFSZ is ignored
+ * while MAIL_COPY_TOFILE copies, so the size limit gives EFBIG.
  */
 #ifndef MAIL_COPY_H
 #define MAIL_COPY_H

@@ -8,8 +8,12 @@
  * attr (PIPE_COMMAND_ATTR, start from PIPE_COMMAND_ATTR_INIT):
  *   argv          the command and arguments, run without a shell; or
  *   command       a command line: run directly when it has no shell
- *                 metacharacters, else through "$shell -c" (shell: the
- *                 local_command_shell value, default /bin/sh)
+ *                 metacharacters (through /bin/sh -c after all when
+ *                 its first word, without "/", is not found: a shell
+ *                 built-in such as "exit 9"), else through /bin/sh -c;
+ *   shell         when set (local_command_shell), every command line
+ *                 goes through it: "/path/smrsh -c" is split into words
+ *                 and the command added; "-c" is added to a bare shell
  *   uid, gid      privileges for the command ((uid_t)-1: ours; switching
  *                 only happens when we run as root; root is refused: the
  *                 caller maps it to default_privs)

@@ -188,9 +188,11 @@ static bool spawn_exited_by(pid_t pid, int64_t deadline)
     return exited;
 }
 
-/* Wait for the child; at the deadline (0: none), kill its process group first. */
-static int spawn_wait(pid_t pid, int64_t deadline, SPAWN_RESULT *result)
+/* Wait for a started child; at the deadline (0: none), kill its process group first. */
+int spawn_wait(SPAWN_RESULT *result, int64_t deadline)
 {
+    pid_t pid = result->pid;
+
     if (deadline > 0 && !spawn_exited_by(pid, deadline)) {
         (void)kill(-pid, SIGKILL);
         (void)kill(pid, SIGKILL);
@@ -202,8 +204,8 @@ static int spawn_wait(pid_t pid, int64_t deadline, SPAWN_RESULT *result)
     return 0;
 }
 
-/* Run attr->argv and wait for it; see spawn.h. */
-int spawn_command(const SPAWN_ATTR *attr, SPAWN_RESULT *result, VSTRING *why)
+/* Start attr->argv without waiting for it; see spawn.h. */
+int spawn_start(const SPAWN_ATTR *attr, SPAWN_RESULT *result, VSTRING *why)
 {
     int errpipe[2];
     SPAWN_FAILURE rec;
@@ -220,7 +222,6 @@ int spawn_command(const SPAWN_ATTR *attr, SPAWN_RESULT *result, VSTRING *why)
         return spawn_error(why, errno, "pipe: %m");
 
     ARGV *env = spawn_env(attr->export_env, attr->env);
-    int64_t deadline = attr->time_limit_ms > 0 ? iostuff_clock_ms() + attr->time_limit_ms : 0;
     pid_t pid = fork();
 
     if (pid == 0)
@@ -258,7 +259,17 @@ int spawn_command(const SPAWN_ATTR *attr, SPAWN_RESULT *result, VSTRING *why)
             return spawn_error(why, rec.err, "cannot execute \"%s\": %m", attr->argv[0]);
         }
     }
-    if (spawn_wait(pid, deadline, result) < 0)
+    return 0;
+}
+
+/* Run attr->argv and wait for it; see spawn.h. */
+int spawn_command(const SPAWN_ATTR *attr, SPAWN_RESULT *result, VSTRING *why)
+{
+    int64_t deadline = attr->time_limit_ms > 0 ? iostuff_clock_ms() + attr->time_limit_ms : 0;
+
+    if (spawn_start(attr, result, why) < 0)
+        return -1;
+    if (spawn_wait(result, deadline) < 0)
         return spawn_error(why, errno, "waitpid: %m");
     return 0;
 }

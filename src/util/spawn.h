@@ -4,6 +4,13 @@
  *
  * Public functions:
  *   spawn_command(attr, result, why)  fork+exec attr->argv and wait
+ *   spawn_start(attr, result, why)     fork+exec attr->argv without waiting
+ *                                     (result->pid set; attr->time_limit_ms
+ *                                     is not used), for callers that talk to
+ *                                     the command while it runs
+ *   spawn_wait(result, deadline)      wait for a started command; at deadline
+ *                                     (iostuff_clock_ms() time, 0: none)
+ *                                     kill its process group first
  *   spawn_shell_command(command, attr, result, why)
  *                                     the same for a command line: through
  *                                     /bin/sh -c when it has shell
@@ -27,7 +34,9 @@
  * Errors: spawn_command() returns 0 when the command ran (whatever its exit
  * status) and -1 with errno and a reason in why when it could not be
  * started: "cannot execute \"prog\": No such file or directory", "cannot
- * set user ID 8: ...", "fork: ...". Do not ignore SIGCHLD (SIG_IGN) in a
+ * set user ID 8: ...", "fork: ..."; spawn_start() the same once exec
+ * succeeded or failed. spawn_wait() returns -1 with errno when waitpid()
+ * fails. Do not ignore SIGCHLD (SIG_IGN) in a
  * process that spawns: the child could not be waited for.
  */
 #ifndef SPAWN_H
@@ -68,6 +77,8 @@ typedef struct SPAWN_RESULT {
 #define SPAWN_SHELL_CHARS "\"'`\\$;&|<>()[]{}*?~#=!\n"
 
 extern int spawn_command(const SPAWN_ATTR *attr, SPAWN_RESULT *result, VSTRING *why);
+extern int spawn_start(const SPAWN_ATTR *attr, SPAWN_RESULT *result, VSTRING *why);
+extern int spawn_wait(SPAWN_RESULT *result, int64_t deadline);
 extern int spawn_shell_command(const char *command, const SPAWN_ATTR *attr, SPAWN_RESULT *result,
                                VSTRING *why);
 extern ARGV *spawn_argv(const char *command);
