@@ -286,6 +286,22 @@ static int virtual_deliver_one(DELIVER_REQUEST *request, const RECIPIENT *rcpt)
     return status;
 }
 
+/*
+ * Open the tables at the first request, once the skeleton allows
+ * surrogates: a table that cannot be opened then defers its recipients
+ * instead of stopping the agent.
+ */
+static void virtual_open_maps(void)
+{
+    int flags = DICT_FLAG_DEFAULT | DICT_FLAG_NO_REGSUB | DICT_FLAG_NO_PROXY;
+
+    if (virtual_mailbox_maps != NULL)
+        return;
+    virtual_mailbox_maps = maps_create("virtual_mailbox_maps", var_virtual_mailbox_maps, flags);
+    virtual_uid_maps = maps_create("virtual_uid_maps", var_virtual_uid_maps, flags);
+    virtual_gid_maps = maps_create("virtual_gid_maps", var_virtual_gid_maps, flags);
+}
+
 /* One delivery request: every recipient in turn. */
 static void virtual_service(VSTREAM *client, char *service UNUSED, char **argv UNUSED)
 {
@@ -294,17 +310,16 @@ static void virtual_service(VSTREAM *client, char *service UNUSED, char **argv U
 
     if ((request = deliver_request_read(client)) == NULL)
         return;
+    virtual_open_maps();
     for (int i = 0; i < request->rcpt_list.len; i++)
         if (virtual_deliver_one(request, request->rcpt_list.info + i) != 0)
             status = DEL_STAT_DEFER;
     (void)deliver_request_done(client, request, status);
 }
 
-/* Check the configuration and open the tables while privileged. */
+/* Check the configuration. */
 static void virtual_pre_init(char *service UNUSED, char **argv UNUSED)
 {
-    int flags = DICT_FLAG_DEFAULT | DICT_FLAG_NO_REGSUB | DICT_FLAG_NO_PROXY;
-
     if (*var_virtual_mailbox_base != '/')
         msg_fatal("do not specify relative pathname: virtual_mailbox_base = %s", var_virtual_mailbox_base);
     if (var_virtual_mailbox_limit > 0) {
@@ -316,9 +331,6 @@ static void virtual_pre_init(char *service UNUSED, char **argv UNUSED)
     }
     virtual_root = geteuid() == 0;
     virtual_lock_mask = mbox_lock_mask(var_virtual_mailbox_lock);
-    virtual_mailbox_maps = maps_create("virtual_mailbox_maps", var_virtual_mailbox_maps, flags);
-    virtual_uid_maps = maps_create("virtual_uid_maps", var_virtual_uid_maps, flags);
-    virtual_gid_maps = maps_create("virtual_gid_maps", var_virtual_gid_maps, flags);
     /* A write past RLIMIT_FSIZE must fail with EFBIG, not kill us. */
     signal(SIGXFSZ, SIG_IGN);
 }

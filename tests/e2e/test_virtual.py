@@ -279,3 +279,38 @@ def test_system_mode_mailbox_owned_by_mapped_uid(make_instance):
     assert len(files) == 1
     st = os.stat(os.path.join(new, files[0]))
     assert (st.st_uid, st.st_gid) == (nobody.pw_uid, nobody.pw_gid)
+
+
+def test_mailbox_lookup_failure_defers(make_instance):
+    """A virtual_mailbox_maps table that cannot be searched is never "unknown
+    user": the recipient is deferred 4.3.5 with a warning."""
+    inst = make_instance()
+    uid, gid = instance_uid(inst), instance_gid(inst)
+    missing = os.path.join(inst.root, "no-such-table")
+    inst.base = setup_virtual(inst, uid, gid, {"virtual_mailbox_maps": f"texthash:{missing}"})
+    inst.start()
+    mark = inst.log_mark()
+    qid = submit(inst, ["a@v.test"])
+    inst.wait_log(r"postfix/virtual\[\d+\]: warning: table virtual_mailbox_maps: lookup a@v\.test: ",
+                  since=mark)
+    inst.wait_log(log_line(qid, "a@v.test", "deferred", "4.3.5", "mail system configuration error"),
+                  since=mark)
+    assert "status=bounced" not in inst.log()[mark:]
+
+
+def test_regexp_table_sees_the_full_address(make_instance):
+    """A regexp virtual_mailbox_maps gets the whole address (with its
+    extension), nothing else."""
+    inst = make_instance()
+    uid, gid = instance_uid(inst), instance_gid(inst)
+    table = inst.write_file(os.path.join(inst.root, "vmailbox.regexp"),
+                            "/^r\\+list@v\\.test$/ v.test/list\n/^r@v\\.test$/ v.test/r\n")
+    inst.base = setup_virtual(inst, uid, gid, {"virtual_mailbox_maps": f"regexp:{table}"})
+    inst.start()
+    mark = inst.log_mark()
+    qid = submit(inst, ["r+list@v.test", "r+other@v.test"])
+    inst.wait_log(log_line(qid, "r+list@v.test", "sent", "2.0.0", "delivered to mailbox"), since=mark)
+    inst.wait_log(log_line(qid, "r+other@v.test", "bounced", "5.1.1", 'unknown user: "r+other@v.test"'),
+                  since=mark)
+    assert len(postern.read_mbox(os.path.join(inst.base, "v.test", "list"))) == 1
+    assert not os.path.exists(os.path.join(inst.base, "v.test", "r"))
