@@ -1,0 +1,1 @@
+$(eval $(call program,virtual,libexec,global util))
