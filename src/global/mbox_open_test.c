@@ -100,6 +100,17 @@ static void test_create(void **state UNUSED)
     assert_int_equal(mp->orig_size, 33);
     assert_int_equal(st.st_size, 33);
     mbox_release(mp);
+
+    /* As root, a new mailbox is given to its owner. */
+    if (geteuid() == 0) {
+        const char *owned = scratch(2, "owned");
+
+        mp = mbox_open(owned, MBOX_FLAGS, 0600, &st, 65534, 65534, MBOX_FCNTL_LOCK, "5.2.0", why);
+        assert_non_null(mp);
+        assert_int_equal(st.st_uid, 65534);
+        assert_int_equal(st.st_gid, 65534);
+        mbox_release(mp);
+    }
     dsb_free(why);
 }
 

@@ -380,7 +380,8 @@ static void test_env_cwd(void **state UNUSED)
     dsb_free(why);
 }
 
-/* A corrupt queue file: PIPE_STAT_CORRUPT, even when the command would succeed; root refused. */
+/* A corrupt queue file: PIPE_STAT_CORRUPT, even when the command would succeed; root refused; uid/gid used.
+ */
 static void test_corrupt_root(void **state UNUSED)
 {
     DSN_BUF *why = dsb_create();
@@ -405,6 +406,24 @@ static void test_corrupt_root(void **state UNUSED)
     assert_int_equal(pipe_command(src, mesg, why, &attr), PIPE_STAT_DEFER);
     assert_string_equal(vstring_str(why->status), "4.3.0");
     vstream_fclose(src);
+
+    /* As root, the command runs with the given user and group. */
+    if (geteuid() == 0) {
+        char *const id_argv[] = {"/bin/sh", "-c", "echo $(id -u) $(id -g) $(id -G)", NULL};
+        VSTRING *out = vstring_alloc(100);
+
+        src = queue_file(0, false, &mesg);
+        attr = (PIPE_COMMAND_ATTR)PIPE_COMMAND_ATTR_INIT;
+        attr.argv = id_argv;
+        attr.uid = 65534;
+        attr.gid = 65534;
+        attr.out = out;
+        attr.cwd = "/";
+        assert_int_equal(pipe_command(src, mesg, why, &attr), PIPE_STAT_OK);
+        assert_string_equal(vstring_str(out), "65534 65534 65534");
+        vstream_fclose(src);
+        vstring_free(out);
+    }
     vstring_free(marker);
     dsb_free(why);
 }
