@@ -24,6 +24,11 @@
  * already named in a Delivered-To: header bounces "5.4.6 mail forwarding
  * loop for RCPT".
  *
+ * chroot= is accepted but not applied (pipe_command() has no chroot step):
+ * in rootless mode it is ignored; as root the request is deferred "4.3.5
+ * mail system configuration error" with a warning rather than running the
+ * command outside the jail.
+ *
  * Errors: bad master.cf attributes, an unknown user= or one that is root
  * or (system mode) mail_owner are fatal at start-up; a bad NAME_time_limit
  * defers the request with a warning; a bad request is logged by
@@ -131,6 +136,12 @@ static int pipe_deliver(DELIVER_REQUEST *request, const char *service)
     if (request->rcpt_list.len > 1 && (pipe_attr.copy_flags & (MAIL_COPY_DELIVERED | MAIL_COPY_ORIG_RCPT))) {
         msg_warn("pipe flag '%c' requires %s_destination_recipient_limit = 1",
                  (pipe_attr.copy_flags & MAIL_COPY_DELIVERED) ? 'D' : 'O', service);
+        dsb_simple(why, "4.3.5", "mail system configuration error");
+        result = pipe_report_all(request, PIPE_STAT_DEFER, why, service);
+        goto done;
+    }
+    if (pipe_attr.chroot && geteuid() == 0) {
+        msg_warn("%s: chroot= attribute is not supported: delivery deferred", service);
         dsb_simple(why, "4.3.5", "mail system configuration error");
         result = pipe_report_all(request, PIPE_STAT_DEFER, why, service);
         goto done;
