@@ -1,0 +1,1 @@
+$(eval $(call program,pipe,libexec,global util))
