@@ -111,14 +111,10 @@ static LOCAL_PRIVS alias_privs(DICT *dict)
 /* Required aliases without alias and without user: log and discard. */
 bool deliver_alias_required(LOCAL_STATE *state, int *status)
 {
-    LOCAL_USER *user;
-
+    if (state->owner != NULL)
+        return false;
     if (strcasecmp(state->user, "postmaster") != 0 && strcasecmp(state->user, "mailer-daemon") != 0)
         return false;
-    if ((user = local_user_by_name(state->user)) != NULL) {
-        local_user_free(user);
-        return false;
-    }
     msg_warn("required alias not found: %s", state->user);
     *status = local_sent(state, "discarded");
     return true;

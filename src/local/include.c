@@ -37,13 +37,13 @@
 
 #define INCLUDE_CONFIG_ERROR "mail system configuration error"
 
-/* open(path, O_RDONLY) as privs when running as root; see local_expand.h. */
+/* open(path, O_RDONLY) as privs when running as root (uid -1: as we are). */
 int deliver_open_as(const char *path, LOCAL_PRIVS privs)
 {
     int fd;
     int saved;
 
-    if (geteuid() != 0 || privs.uid == 0)
+    if (geteuid() != 0 || privs.uid == 0 || privs.uid == (uid_t)-1)
         return open(path, O_RDONLY | O_NOCTTY);
     if (setegid(privs.gid) < 0)
         msg_fatal("setegid %ld: %m", (long)privs.gid);
