@@ -1166,8 +1166,11 @@ static void smtpd_begin_content(SMTPD_STATE *state)
             flags |= CLEANUP_FLAG_SMTPUTF8;
         rec_fprintf(c, REC_TYPE_FLGS, "%d", flags);
     }
-    if (state->saved_filter)
-        rec_fprintf(c, REC_TYPE_ATTR, "%s=%s", MAIL_ATTR_FILTER, state->saved_filter);
+    /* A FILTER action beats the content_filter of this service (-o works). */
+    const char *filter = state->saved_filter ? state->saved_filter : var_content_filter;
+
+    if (*filter)
+        rec_fprintf(c, REC_TYPE_ATTR, "%s=%s", MAIL_ATTR_FILTER, filter);
     if (state->saved_redirect)
         rec_fprintf(c, REC_TYPE_ATTR, "%s=%s", MAIL_ATTR_REDIRECT, state->saved_redirect);
     if (state->saved_bcc)

@@ -5,6 +5,8 @@ malformed commands).
     chat = SmtpChat(port)                 connect, read the greeting
     chat.greeting                         (code, text) of the banner
     code, text = chat.cmd("EHLO c.test")  send a line (CRLF added), read the reply
+    chat.lines("EHLO c.test")             the same reply as raw lines ("250-...")
+    chat.one("NOOP")                      the raw line of a one-line reply
     chat.send(b"raw bytes"); chat.reply() write anything, read one reply
     chat.outside()                        XCLIENT ADDR=192.0.2.10
                                           NAME=client.remote.test (the client
@@ -28,7 +30,9 @@ class SmtpChat:
                                              source_address=(source, 0) if source else None)
         self.timeout = timeout
         self.buf = b""
-        self.greeting = self.reply()
+        self.greeting_lines = self.reply_lines()
+        self.greeting = (int(self.greeting_lines[0][:3]),
+                         "\n".join(l[4:] for l in self.greeting_lines))
 
     def close(self):
         self.sock.close()
@@ -56,19 +60,35 @@ class SmtpChat:
         line, _, self.buf = self.buf.partition(b"\n")
         return line.rstrip(b"\r").decode("utf-8", "surrogateescape")
 
-    def reply(self):
-        """Read one complete (possibly multi-line) reply."""
+    def reply_lines(self):
+        """Read one complete (possibly multi-line) reply as its raw lines."""
         lines = []
         while True:
             line = self._line()
             lines.append(line)
             if len(line) < 4 or line[3] != "-":
-                break
+                return lines
+
+    def reply(self):
+        """Read one complete reply as (code, text)."""
+        lines = self.reply_lines()
         return int(lines[0][:3]), "\n".join(l[4:] for l in lines)
 
     def cmd(self, line):
+        """Send LINE (CRLF added); return the reply as (code, text)."""
         self.send(line + "\r\n")
         return self.reply()
+
+    def lines(self, line):
+        """Send LINE; return the reply's raw lines ("250-...", "250 ...")."""
+        self.send(line + "\r\n")
+        return self.reply_lines()
+
+    def one(self, line):
+        """Send LINE; return the single raw line of its reply."""
+        lines = self.lines(line)
+        assert len(lines) == 1, lines
+        return lines[0]
 
     def outside(self, addr=OUTSIDE_ADDR, name=OUTSIDE_NAME):
         """Become an outside client through XCLIENT; returns the new greeting."""

@@ -8,12 +8,12 @@ raw SMTP over sockets from 127.0.0.1 (in mynetworks) or 127.0.0.2
 """
 
 import re
-import socket
 import time
 
 import pytest
 
 import postern
+from smtpchat import SmtpChat
 
 HOST = "mx.example.test"
 
@@ -29,48 +29,6 @@ EHLO_DEFAULT = [
     f"250-{HOST}", "250-PIPELINING", "250-SIZE 10240000", "250-VRFY", "250-ETRN",
     "250-ENHANCEDSTATUSCODES", "250-8BITMIME", "250-DSN", "250-SMTPUTF8", "250 CHUNKING",
 ]
-
-
-class Client:
-    """A raw SMTP client: cmd() sends one line and returns the reply lines."""
-
-    def __init__(self, port, source="127.0.0.1", timeout=20):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout,
-                                             source_address=(source, 0))
-        self.file = self.sock.makefile("rb")
-        self.greeting = self.reply()
-
-    def reply(self):
-        lines = []
-        while True:
-            line = self.file.readline()
-            if not line:
-                lines.append("<EOF>")
-                return lines
-            line = line.decode("utf-8", "replace").rstrip("\r\n")
-            lines.append(line)
-            if len(line) < 4 or line[3] != "-":
-                return lines
-
-    def send(self, data):
-        self.sock.sendall(data if isinstance(data, bytes) else data.encode())
-
-    def cmd(self, line):
-        self.send(line + "\r\n")
-        return self.reply()
-
-    def one(self, line):
-        """The single reply line of a command."""
-        lines = self.cmd(line)
-        assert len(lines) == 1, lines
-        return lines[0]
-
-    def closed(self):
-        return self.file.readline() == b""
-
-    def close(self):
-        self.file.close()
-        self.sock.close()
 
 
 def master_cf(inst):
@@ -98,8 +56,8 @@ def mx(make_instance):
 
 
 def connect(inst, source="127.0.0.1"):
-    c = Client(inst.smtp_port, source)
-    assert c.greeting == [f"220 {HOST} ESMTP Postern"]
+    c = SmtpChat(inst.smtp_port, source=source, timeout=20)
+    assert c.greeting_lines == [f"220 {HOST} ESMTP Postern"]
     return c
 
 
@@ -110,7 +68,7 @@ def transaction(c, rcpts=("alice@example.test",), body="Subject: t\r\n\r\nhello\
         assert c.one(f"RCPT TO:<{r}>") == "250 2.1.5 Ok"
     assert c.one("DATA") == "354 End data with <CR><LF>.<CR><LF>"
     c.send(body + ".\r\n")
-    reply = c.reply()
+    reply = c.reply_lines()
     m = re.fullmatch(r"250 2\.0\.0 Ok: queued as ([0-9A-Za-z]+)", reply[0])
     assert m, reply
     return m.group(1)
@@ -123,9 +81,9 @@ def headers_and_body(inst, qid):
 
 def test_greeting_ehlo_helo(mx):
     inst = mx()
-    assert connect(inst, "127.0.0.2").cmd("EHLO c.test") == EHLO_DEFAULT
+    assert connect(inst, "127.0.0.2").lines("EHLO c.test") == EHLO_DEFAULT
     c = connect(inst)
-    assert c.cmd("EHLO c.test") == EHLO_DEFAULT[:5] + [
+    assert c.lines("EHLO c.test") == EHLO_DEFAULT[:5] + [
         "250-XCLIENT NAME ADDR PROTO HELO REVERSE_NAME PORT LOGIN DESTADDR DESTPORT"] + EHLO_DEFAULT[5:]
     assert c.one("HELO c.test") == f"250 {HOST}"
     assert c.one("HELO") == "501 Syntax: HELO hostname"
@@ -165,11 +123,11 @@ def test_helo_required_nested_mail_need_mail(mx):
     inst = mx(smtpd_helo_required="yes")
     c = connect(inst)
     assert c.one("MAIL FROM:<a@example.test>") == "503 5.5.1 Error: send HELO/EHLO first"
-    c.cmd("EHLO c.test")
+    c.lines("EHLO c.test")
     assert c.one("MAIL FROM:<a@example.test>") == "250 2.1.0 Ok"
     assert c.one("MAIL FROM:<a@example.test>") == "503 5.5.1 Error: nested MAIL command"
     c2 = connect(inst)
-    c2.cmd("EHLO c.test")
+    c2.lines("EHLO c.test")
     assert c2.one("RCPT TO:<alice@example.test>") == "503 5.5.1 Error: need MAIL command"
     assert c2.one("DATA") == "503 5.5.1 Error: need RCPT command"
 
@@ -177,7 +135,7 @@ def test_helo_required_nested_mail_need_mail(mx):
 def test_message_received_header_and_log(mx):
     inst = mx()
     c = connect(inst)
-    c.cmd("EHLO c.test")
+    c.lines("EHLO c.test")
     qid = transaction(c, body="Subject: t\r\n\r\n..dotted\r\nline\r\n")
     assert c.one("QUIT") == "221 2.0.0 Bye"
     inst.wait_log(r"disconnect from (\S+)\[127\.0\.0\.1\] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5$")
@@ -195,7 +153,7 @@ def test_message_received_header_and_log(mx):
 def test_two_recipients_received(mx):
     inst = mx()
     c = connect(inst)
-    c.cmd("HELO c.test")
+    c.lines("HELO c.test")
     qid = transaction(c, rcpts=("alice@example.test", "bob@example.test"))
     lines = headers_and_body(inst, qid).splitlines()
     assert lines[1] == f"\tby {HOST} (Postern) with SMTP id {qid};"
@@ -206,7 +164,7 @@ def test_two_recipients_received(mx):
 def test_no_valid_recipients_and_postmaster(mx):
     inst = mx()
     c = connect(inst, "127.0.0.2")
-    c.cmd("EHLO c.test")
+    c.lines("EHLO c.test")
     assert c.one("MAIL FROM:<a@remote.test>") == "250 2.1.0 Ok"
     assert c.one("RCPT TO:<u@remote.test>") == "454 4.7.1 <u@remote.test>: Relay access denied"
     assert c.one("DATA") == "554 5.5.1 Error: no valid recipients"
@@ -217,7 +175,7 @@ def test_no_valid_recipients_and_postmaster(mx):
 def test_size_limits(mx):
     inst = mx(message_size_limit="1000")
     c = connect(inst)
-    ehlo = c.cmd("EHLO c.test")
+    ehlo = c.lines("EHLO c.test")
     assert "250-SIZE 1000" in ehlo
     assert c.one("MAIL FROM:<a@example.test> SIZE=5000") == "552 5.3.4 Message size exceeds fixed limit"
     assert c.one("MAIL FROM:<a@example.test> SIZE=x") == "501 5.5.4 Bad message size syntax"
@@ -225,7 +183,7 @@ def test_size_limits(mx):
     assert c.one("RCPT TO:<alice@example.test>") == "250 2.1.5 Ok"
     assert c.one("DATA").startswith("354")
     c.send("Subject: big\r\n\r\n" + ("x" * 70 + "\r\n") * 30 + ".\r\n")
-    assert c.reply() == ["552 5.3.4 Error: message file too big"]
+    assert c.reply_lines() == ["552 5.3.4 Error: message file too big"]
     assert c.one("NOOP") == "250 2.0.0 Ok"
     inst.wait_queue_empty(timeout=10)
 
@@ -233,7 +191,7 @@ def test_size_limits(mx):
 def test_mail_parameters(mx):
     inst = mx()
     c = connect(inst)
-    c.cmd("EHLO c.test")
+    c.lines("EHLO c.test")
     assert c.one("MAIL FROM:<a@example.test> FOO=1") == "555 5.5.4 Unsupported option: FOO=1"
     assert c.one("MAIL FROM:<a@example.test> AUTH=<> AUTH=<>") == "503 5.5.4 Error: multiple AUTH= options"
     assert c.one("MAIL FROM:<a@example.test> BODY=9BIT") == "501 5.5.4 Unsupported BODY parameter"
@@ -246,7 +204,7 @@ def test_mail_parameters(mx):
 def test_dsn_parameters_reach_queue_file(mx):
     inst = mx()
     c = connect(inst)
-    c.cmd("EHLO c.test")
+    c.lines("EHLO c.test")
     assert c.one("MAIL FROM:<a@example.test> RET=HDRS ENVID=abc+2Bdef BODY=8BITMIME") == "250 2.1.0 Ok"
     assert c.one("RCPT TO:<alice@example.test> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;alice+40example.test") \
         == "250 2.1.5 Ok"
@@ -254,7 +212,7 @@ def test_dsn_parameters_reach_queue_file(mx):
         == "501 5.5.4 Error: Bad NOTIFY parameter syntax"
     assert c.one("DATA").startswith("354")
     c.send("Subject: dsn\r\n\r\nbody\r\n.\r\n")
-    qid = re.match(r"250 2\.0\.0 Ok: queued as (\w+)", c.reply()[0]).group(1)
+    qid = re.match(r"250 2\.0\.0 Ok: queued as (\w+)", c.reply_lines()[0]).group(1)
     env = inst.postcat(qid, "-e")
     assert "envelope_id: abc+def" in env or "named_attribute: envelope_id=abc+def" in env, env
     assert "dsn_ret=2" in env or "dsn_ret: 2" in env, env
@@ -266,7 +224,7 @@ def test_dsn_parameters_reach_queue_file(mx):
 def test_recipient_limit_and_strict(mx):
     inst = mx(smtpd_recipient_limit="2", strict_rfc821_envelopes="yes")
     c = connect(inst)
-    c.cmd("EHLO c.test")
+    c.lines("EHLO c.test")
     assert c.one("MAIL FROM:a@example.test") == "501 5.1.7 Bad sender address syntax"
     assert c.one("MAIL FROM:<a@example.test>") == "250 2.1.0 Ok"
     assert c.one("RCPT TO:<alice@example.test>") == "250 2.1.5 Ok"
@@ -277,7 +235,7 @@ def test_recipient_limit_and_strict(mx):
 def test_not_strict_bare_address(mx):
     inst = mx()
     c = connect(inst)
-    c.cmd("EHLO c.test")
+    c.lines("EHLO c.test")
     assert c.one("MAIL FROM:a@example.test") == "250 2.1.0 Ok"
     assert c.one("RCPT TO:alice@example.test") == "250 2.1.5 Ok"
     assert c.one("RCPT TO:<>") == "501 5.1.3 Bad recipient address syntax"
@@ -291,14 +249,14 @@ def test_vrfy(mx):
     inst2 = mx(disable_vrfy_command="yes")
     c2 = connect(inst2)
     assert c2.one("VRFY alice@example.test") == "502 5.5.1 VRFY command is disabled"
-    assert "250-VRFY" not in c2.cmd("EHLO c.test")
+    assert "250-VRFY" not in c2.lines("EHLO c.test")
 
 
 def test_etrn(mx):
     inst = mx(fast_flush_domains="relay.test")
     c = connect(inst)
     assert c.one("ETRN relay.test") == "503 Error: send HELO/EHLO first"
-    c.cmd("EHLO c.test")
+    c.lines("EHLO c.test")
     assert c.one("ETRN relay.test") == "250 Queuing started"
     assert c.one("ETRN other.test") == "459 <other.test>: service unavailable"
     assert c.one("ETRN") == "500 Syntax: ETRN domain"
@@ -313,7 +271,7 @@ def test_error_limits_tarpit(mx):
         assert c.one(f"BOGUS{i}") == "500 5.5.2 Error: command not recognized"
         if i >= 2:
             assert time.monotonic() - start >= 0.9
-    assert c.reply() == [f"421 4.7.0 {HOST} Error: too many errors"]
+    assert c.reply_lines() == [f"421 4.7.0 {HOST} Error: too many errors"]
     assert c.closed()
     inst.wait_log(r"too many errors after UNKNOWN from \S+\[127\.0\.0\.1\]")
     inst.wait_log(r"disconnect from \S+ unknown=0/4 commands=0/4$")
@@ -322,8 +280,8 @@ def test_error_limits_tarpit(mx):
 def test_timeout(mx):
     inst = mx(smtpd_timeout="2s")
     c = connect(inst)
-    c.cmd("EHLO c.test")
-    assert c.reply() == [f"421 4.4.2 {HOST} Error: timeout exceeded"]
+    c.lines("EHLO c.test")
+    assert c.reply_lines() == [f"421 4.4.2 {HOST} Error: timeout exceeded"]
     assert c.closed()
     inst.wait_log(r"timeout after EHLO from \S+\[127\.0\.0\.1\]")
 
@@ -331,10 +289,10 @@ def test_timeout(mx):
 def test_lost_connection_after_data(mx):
     inst = mx()
     c = connect(inst)
-    c.cmd("EHLO c.test")
-    c.cmd("MAIL FROM:<a@example.test>")
-    c.cmd("RCPT TO:<alice@example.test>")
-    c.cmd("DATA")
+    c.lines("EHLO c.test")
+    c.lines("MAIL FROM:<a@example.test>")
+    c.lines("RCPT TO:<alice@example.test>")
+    c.lines("DATA")
     c.send("Subject: x\r\n\r\n12345")
     c.close()
     inst.wait_log(r"lost connection after DATA \(\d+ bytes\) from \S+\[127\.0\.0\.1\]")
@@ -345,7 +303,7 @@ def test_unauth_pipelining_disconnects(mx):
     inst = mx()
     c = connect(inst)
     c.send("EHLO x\r\nNOOP\r\n")
-    assert c.reply() == ["554 5.5.0 Error: SMTP protocol synchronization"]
+    assert c.reply_lines() == ["554 5.5.0 Error: SMTP protocol synchronization"]
     assert c.closed()
     inst.wait_log(r"improper command pipelining after EHLO from \S+\[127\.0\.0\.1\]: NOOP\\r\\n")
 
@@ -353,21 +311,21 @@ def test_unauth_pipelining_disconnects(mx):
 def test_pipelining_after_ehlo_allowed(mx):
     inst = mx()
     c = connect(inst)
-    c.cmd("EHLO x")
+    c.lines("EHLO x")
     c.send("MAIL FROM:<a@example.test>\r\nRCPT TO:<alice@example.test>\r\nRSET\r\n")
-    assert [c.reply()[0] for _ in range(3)] == ["250 2.1.0 Ok", "250 2.1.5 Ok", "250 2.0.0 Ok"]
+    assert [c.reply_lines()[0] for _ in range(3)] == ["250 2.1.0 Ok", "250 2.1.5 Ok", "250 2.0.0 Ok"]
 
 
 @pytest.mark.parametrize("fake", ["\r\n.\n", "\n.\r\n", "\r.\r", "\n.\n"])
 def test_smuggling_outside(mx, fake):
     inst = mx()
     c = connect(inst, "127.0.0.2")
-    c.cmd("EHLO c.test")
+    c.lines("EHLO c.test")
     assert c.one("MAIL FROM:<a@remote.test>") == "250 2.1.0 Ok"
     assert c.one("RCPT TO:<alice@example.test>") == "250 2.1.5 Ok"
     assert c.one("DATA").startswith("354")
     c.send("Subject: s\r\n\r\nA" + fake + "MAIL FROM:<x@y>\n\r\n.\r\n")
-    reply = c.reply()
+    reply = c.reply_lines()
     qid = re.match(r"250 2\.0\.0 Ok: queued as (\w+)", reply[0]).group(1)
     assert c.one("QUIT") == "221 2.0.0 Bye"
     assert "MAIL FROM:<x@y>" in inst.postcat(qid, "-b")
@@ -379,20 +337,20 @@ def test_bare_lf_reject(mx):
     inst = mx(smtpd_forbid_bare_newline="reject")
     c = connect(inst, "127.0.0.2")
     c.send("NOOP\n")
-    assert c.reply() == [f"550 5.5.2 {HOST} Error: bare <LF> received"]
+    assert c.reply_lines() == [f"550 5.5.2 {HOST} Error: bare <LF> received"]
     assert c.closed()
     inst.wait_log(r"reject: \S+ from \S+\[127\.0\.0\.2\]: 550 5\.5\.2 .*bare <LF> received")
     # Exempt (mynetworks): accepted.
     c = connect(inst)
     c.send("NOOP\n")
-    assert c.reply() == ["250 2.0.0 Ok"]
+    assert c.reply_lines() == ["250 2.0.0 Ok"]
 
 
 def test_bare_lf_note(mx):
     inst = mx(smtpd_forbid_bare_newline="note")
     c = connect(inst, "127.0.0.2")
     c.send("NOOP\n")
-    assert c.reply() == ["250 2.0.0 Ok"]
+    assert c.reply_lines() == ["250 2.0.0 Ok"]
     assert c.one("QUIT") == "221 2.0.0 Bye"
     inst.wait_log(r"disconnect from \S+\[127\.0\.0\.2\] noop=1 quit=1 commands=2 notes=bare_lf$")
 
@@ -400,35 +358,35 @@ def test_bare_lf_note(mx):
 def test_bdat(mx):
     inst = mx()
     c = connect(inst)
-    c.cmd("EHLO c.test")
+    c.lines("EHLO c.test")
     assert c.one("BDAT x") == "521 5.5.4 Syntax: BDAT count [LAST]"
     assert c.closed()
     c = connect(inst)
-    c.cmd("EHLO c.test")
-    c.cmd("MAIL FROM:<a@example.test>")
-    c.cmd("RCPT TO:<alice@example.test>")
+    c.lines("EHLO c.test")
+    c.lines("MAIL FROM:<a@example.test>")
+    c.lines("RCPT TO:<alice@example.test>")
     part1 = b"Subject: chunks\r\n\r\nfirst li"
     part2 = b"ne\r\nsecond\r\n"
     c.send(b"BDAT %d\r\n" % len(part1) + part1)
-    assert c.reply() == [f"250 2.0.0 Ok: {len(part1)} bytes"]
+    assert c.reply_lines() == [f"250 2.0.0 Ok: {len(part1)} bytes"]
     assert c.one("MAIL FROM:<b@example.test>") == "503 5.5.1 Error: MAIL after BDAT"
     assert c.one("DATA") == "503 5.5.1 Error: DATA after BDAT"
     c.send(b"BDAT %d LAST\r\n" % len(part2) + part2)
-    reply = c.reply()[0]
+    reply = c.reply_lines()[0]
     m = re.fullmatch(r"250 2\.0\.0 Ok: (\d+) bytes queued as (\w+)", reply)
     assert m, reply
     body = inst.postcat(m.group(2), "-b")
     assert "first line\nsecond" in body
-    c.cmd("MAIL FROM:<a@example.test>")
-    c.cmd("RCPT TO:<alice@example.test>")
+    c.lines("MAIL FROM:<a@example.test>")
+    c.lines("RCPT TO:<alice@example.test>")
     c.send(b"BDAT 5 LAST\r\nhello")
-    assert re.fullmatch(r"250 2\.0\.0 Ok: 5 bytes queued as \w+", c.reply()[0])
+    assert re.fullmatch(r"250 2\.0\.0 Ok: 5 bytes queued as \w+", c.reply_lines()[0])
 
 
 def test_bdat_discarded(mx):
     inst = mx(smtpd_discard_ehlo_keywords="chunking, silent-discard")
     c = connect(inst)
-    assert "250 CHUNKING" not in c.cmd("EHLO c.test")
+    assert "250 CHUNKING" not in c.lines("EHLO c.test")
     assert c.one("BDAT 5 LAST") == "521 5.5.1 Error: command not implemented"
     assert c.closed()
     assert "discarding EHLO keywords" not in inst.log()
@@ -437,7 +395,7 @@ def test_bdat_discarded(mx):
 def test_discard_dsn_logged(mx):
     inst = mx(smtpd_discard_ehlo_keywords="dsn")
     c = connect(inst)
-    lines = c.cmd("EHLO c.test")
+    lines = c.lines("EHLO c.test")
     assert "250-DSN" not in lines
     assert c.one("MAIL FROM:<a@example.test> RET=FULL") == "501 5.7.1 DSN support is disabled"
     inst.wait_log(r"\[127\.0\.0\.1\]: discarding EHLO keywords: DSN")
@@ -447,7 +405,7 @@ def test_discard_enhanced_status_codes(mx):
     """Without ENHANCEDSTATUSCODES the replies carry no X.Y.Z codes."""
     inst = mx(smtpd_discard_ehlo_keywords="enhancedstatuscodes")
     c = connect(inst)
-    assert "250-ENHANCEDSTATUSCODES" not in c.cmd("EHLO c.test")
+    assert "250-ENHANCEDSTATUSCODES" not in c.lines("EHLO c.test")
     assert c.one("MAIL FROM:<a@example.test>") == "250 Ok"
     assert c.one("RCPT TO:<nobody@example.test>") == (
         "550 <nobody@example.test>: Recipient address rejected: User unknown in local recipient table")
@@ -459,18 +417,18 @@ def test_xclient(mx):
     c = connect(inst, "127.0.0.2")
     assert c.one("XCLIENT ADDR=192.0.2.10") == "550 5.7.0 Error: insufficient authorization"
     c = connect(inst)
-    assert "250-XCLIENT NAME ADDR PROTO HELO REVERSE_NAME PORT LOGIN DESTADDR DESTPORT" in c.cmd("EHLO x")
+    assert "250-XCLIENT NAME ADDR PROTO HELO REVERSE_NAME PORT LOGIN DESTADDR DESTPORT" in c.lines("EHLO x")
     assert c.one("XCLIENT") == "501 5.5.4 Syntax: XCLIENT attribute=value..."
     assert c.one("XCLIENT FOO=1") == "501 5.5.4 Bad XCLIENT attribute name: FOO"
     assert c.one("XCLIENT ADDR=999.1.1.1") == "501 5.5.4 Bad ADDR syntax: 999.1.1.1"
     assert c.one("XCLIENT ADDR=192.0.2.10 NAME=client.remote.test") == f"220 {HOST} ESMTP Postern"
-    c.cmd("EHLO c.test")
+    c.lines("EHLO c.test")
     assert c.one("MAIL FROM:<a@remote.test>") == "250 2.1.0 Ok"
     assert c.one("RCPT TO:<u@remote.test>") == "454 4.7.1 <u@remote.test>: Relay access denied"
     assert c.one("RCPT TO:<alice@example.test>") == "250 2.1.5 Ok"
     assert c.one("DATA").startswith("354")
     c.send("Subject: x\r\n\r\nx\r\n.\r\n")
-    qid = re.match(r"250 2\.0\.0 Ok: queued as (\w+)", c.reply()[0]).group(1)
+    qid = re.match(r"250 2\.0\.0 Ok: queued as (\w+)", c.reply_lines()[0]).group(1)
     assert c.one("QUIT") == "221 2.0.0 Bye"
     inst.wait_log(rf"{qid}: client=client\.remote\.test\[192\.0\.2\.10\]$")
     head = inst.postcat(qid, "-h").splitlines()
@@ -483,11 +441,11 @@ def test_xclient_ipv6_received(mx):
     inst = mx()
     c = connect(inst)
     assert c.one("XCLIENT ADDR=IPV6:2001:db8::1 NAME=[UNAVAILABLE] HELO=h.test") == f"220 {HOST} ESMTP Postern"
-    c.cmd("MAIL FROM:<a@example.test>")
+    c.lines("MAIL FROM:<a@example.test>")
     assert c.one("RCPT TO:<alice@example.test>") == "250 2.1.5 Ok"
-    c.cmd("DATA")
+    c.lines("DATA")
     c.send("Subject: x\r\n\r\nx\r\n.\r\n")
-    qid = re.match(r"250 2\.0\.0 Ok: queued as (\w+)", c.reply()[0]).group(1)
+    qid = re.match(r"250 2\.0\.0 Ok: queued as (\w+)", c.reply_lines()[0]).group(1)
     head = inst.postcat(qid, "-h").splitlines()
     assert head[0] == "Received: from h.test (unknown [IPv6:2001:db8::1])"
 
@@ -495,7 +453,7 @@ def test_xclient_ipv6_received(mx):
 def test_xforward(mx):
     inst = mx(smtpd_authorized_xforward_hosts="127.0.0.1")
     c = connect(inst)
-    assert "250-XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT" in c.cmd("EHLO c.test")
+    assert "250-XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT" in c.lines("EHLO c.test")
     assert c.one("XFORWARD NAME=up.test ADDR=192.0.2.7") == "250 2.0.0 Ok"
     qid = transaction(c)
     inst.wait_log(rf"{qid}: client=\S+\[127\.0\.0\.1\], orig_client=up\.test\[192\.0\.2\.7\]$")
@@ -506,7 +464,7 @@ def test_xforward(mx):
 def test_hide_client_session(mx):
     inst = mx(smtpd_hide_client_session="yes")
     c = connect(inst)
-    c.cmd("EHLO c.test")
+    c.lines("EHLO c.test")
     qid = transaction(c)
     head = inst.postcat(qid, "-h").splitlines()
     assert head[0] == f"Received: by {HOST} (Postern) id {qid}"
@@ -516,9 +474,9 @@ def test_hide_client_session(mx):
 def test_soft_bounce_and_footer(mx):
     inst = mx(soft_bounce="yes", smtpd_reject_footer="Contact postmaster")
     c = connect(inst, "127.0.0.2")
-    c.cmd("EHLO c.test")
-    c.cmd("MAIL FROM:<a@remote.test>")
-    assert c.cmd("RCPT TO:<u@remote.test>") == [
+    c.lines("EHLO c.test")
+    c.lines("MAIL FROM:<a@remote.test>")
+    assert c.lines("RCPT TO:<u@remote.test>") == [
         "454-4.7.1 <u@remote.test>: Relay access denied", "454 4.7.1 Contact postmaster"]
 
 

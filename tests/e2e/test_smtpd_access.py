@@ -316,6 +316,14 @@ def test_filter_action(mx):
     mx.inst.wait_log(rf"{qid}: to=<alice@example\.test>, relay=testagent\[\[127\.0\.0\.1\]:10099\]")
 
 
+def test_content_filter_parameter(mx):
+    """content_filter (main.cf or the smtpd service's -o) routes accepted mail
+    to the filter; a FILTER action would beat it."""
+    mx.start(content_filter="test:[127.0.0.1]:10026")
+    qid = send(mx, ["alice@example.test"])
+    mx.inst.wait_log(rf"{qid}: to=<alice@example\.test>, relay=testagent\[\[127\.0\.0\.1\]:10026\]")
+
+
 def test_prepend_action_above_received(mx):
     """Check 39 with an access map: the header sits directly above Received:."""
     mx.start(queue_only=True, smtpd_recipient_restrictions="check_recipient_access "
