@@ -187,6 +187,7 @@ bool deliver_dotforward(LOCAL_STATE *state, int *status)
     FILE *fp = NULL;
     bool exists = false;
     bool handled = false;
+    int result;
     size_t i;
 
     if (state->owner == NULL || state->user == NULL)
@@ -207,7 +208,9 @@ bool deliver_dotforward(LOCAL_STATE *state, int *status)
             copy.privs = local_default_privs();
         if (msg_verbose)
             msg_info("deliver_dotforward: %s: %s", state->rcpt.address, paths->argv[i - 1]);
-        handled = dotforward_read(&copy, fp, paths->argv[i - 1], status) > 0;
+        handled = dotforward_read(&copy, fp, paths->argv[i - 1], &result) > 0;
+        if (handled)
+            *status = result;
         fclose(fp);
     }
     argv_free(paths);

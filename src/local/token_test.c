@@ -1,7 +1,8 @@
 /*
- * token_test - unit tests for token.c and include.c: alias right-hand
- * sides cut into destinations with Postfix's quoting rules, and the
- * dispatch of commands, files and :include: files.
+ * token_test - unit tests for token.c: alias and .forward right-hand
+ * sides cut into destinations with Postfix's quoting rules. (Dispatch and
+ * :include: files report through the real local(8) modules and are
+ * covered by tests/e2e/test_local_alias.py.)
  */
 #include "sys_defs.h"
 
@@ -10,20 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "local_expand.h"
-#include "local_test_stubs.h"
 #include "msg.h"
-
-static VSTRING *logged;
-
-static void capture(enum msg_level level, const char *text)
-{
-    vstring_sprintf_append(logged, "%s%s\n", msg_level_prefix(level), text);
-}
 
 /* The destinations of text joined with " | ". */
 static const char *split_joined(const char *text, VSTRING *out)
@@ -76,112 +67,11 @@ static void test_split(void **state UNUSED)
     vstring_free(out);
 }
 
-/* A state for expansion tests. */
-static LOCAL_STATE test_state(void)
-{
-    LOCAL_STATE st;
-
-    memset(&st, 0, sizeof(st));
-    st.rcpt.address = "list@example.com";
-    st.rcpt.orig_addr = "";
-    st.rcpt.dsn_orcpt = "";
-    st.user = "list";
-    st.local = "list";
-    st.domain = "example.com";
-    st.exp_type = LOCAL_EXP_TYPE_ALIAS;
-    st.privs = local_default_privs();
-    return st;
-}
-
-static void test_dispatch(void **state UNUSED)
-{
-    LOCAL_STATE st = test_state();
-
-    vstring_reset(stub_log);
-    assert_int_equal(deliver_token_string(&st, "\"|/bin/echo hi\", /tmp/f, /tmp/d/"), 0);
-    assert_string_equal(vstring_str(stub_log), "command /bin/echo hi\nfile /tmp/f\nfile /tmp/d/\n");
-}
-
-/* Write text to a new file of the given mode; returns its path. */
-static char *write_file(const char *dir, const char *name, const char *text, mode_t mode)
-{
-    VSTRING *path = vstring_alloc(100);
-    FILE *fp;
-
-    vstring_sprintf(path, "%s/%s", dir, name);
-    fp = fopen(vstring_str(path), "w");
-    assert_non_null(fp);
-    fputs(text, fp);
-    fclose(fp);
-    chmod(vstring_str(path), mode);
-    return vstring_export(path);
-}
-
-static void test_include(void **state UNUSED)
-{
-    char dir[] = "/tmp/token_testXXXXXX";
-    LOCAL_STATE st = test_state();
-    VSTRING *text = vstring_alloc(100);
-    char *good;
-    char *bad;
-
-    assert_non_null(mkdtemp(dir));
-    chmod(dir, 0755); /* readable with default_privs when run as root */
-    good = write_file(dir, "list", "# members\n\"|/bin/true\"\n/tmp/out,\n  /tmp/more\n\n", 0644);
-    bad = write_file(dir, "ww", "/tmp/x\n", 0666);
-    logged = vstring_alloc(100);
-    msg_output(capture);
-
-    /* A readable include file: its lines are delivered one level deeper. */
-    vstring_reset(stub_log);
-    vstring_sprintf(text, ":include:%s", good);
-    assert_int_equal(deliver_token_string(&st, vstring_str(text)), 0);
-    assert_string_equal(vstring_str(stub_log), "command /bin/true\nfile /tmp/out\nfile /tmp/more\n");
-
-    /* World-writable, missing and relative: 5.3.5, detail only in the log. */
-    vstring_reset(stub_log);
-    vstring_reset(logged);
-    assert_int_equal(deliver_include(&st, bad), 0);
-    assert_string_equal(vstring_str(stub_log), "bounce 5.3.5 %s\n");
-    vstring_sprintf(text, "warning: file %s is world writable\n", bad);
-    assert_string_equal(vstring_str(logged), vstring_str(text));
-
-    vstring_reset(stub_log);
-    vstring_reset(logged);
-    vstring_sprintf(text, "%s/missing", dir);
-    assert_int_equal(deliver_include(&st, vstring_str(text)), 0);
-    assert_string_equal(vstring_str(stub_log), "bounce 5.3.5 %s\n");
-    vstring_sprintf(text, "warning: cannot open include file %s/missing: No such file or directory\n", dir);
-    assert_string_equal(vstring_str(logged), vstring_str(text));
-
-    vstring_reset(stub_log);
-    assert_int_equal(deliver_include(&st, "relative/list"), 0);
-    assert_string_equal(vstring_str(stub_log), "bounce 5.3.5 %s\n");
-
-    /* Nesting limit. */
-    vstring_reset(stub_log);
-    st.level = DELIVER_EXP_LIMIT + 1;
-    assert_int_equal(deliver_include(&st, good), 0);
-    assert_string_equal(vstring_str(stub_log), "bounce 5.4.6 :include: nesting limit exceeded\n");
-
-    msg_output_reset();
-    unlink(good);
-    unlink(bad);
-    rmdir(dir);
-    myfree(good);
-    myfree(bad);
-    vstring_free(text);
-    vstring_free(logged);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_split),
-        cmocka_unit_test(test_dispatch),
-        cmocka_unit_test(test_include),
     };
 
-    stub_log = vstring_alloc(100);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
