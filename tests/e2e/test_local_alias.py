@@ -228,3 +228,37 @@ def test_alias_database_unavailable_defers(inst):
     qid = submit(inst, "sender@remote.test", [f"someone@{DOMAIN}"])
     m = delivery_line(inst, qid, f"someone@{DOMAIN}", "deferred")
     assert (m["dsn"], m["text"]) == ("4.3.0", "alias database unavailable")
+
+
+def test_system_mode_privileges(make_instance):
+    """Acceptance 8 (root only): a command in a root-owned alias table runs
+    as default_privs (nobody); the same command in a user's .forward runs
+    as that user."""
+    if os.geteuid() != 0:
+        pytest.fail("system mode needs root")
+    nobody = postern.pwd.getpwnam("nobody")
+    user = postern.pwd.getpwnam("mail")  # an account other than default_privs
+    inst = make_instance(system=True)
+    out_dir = os.path.join(inst.root, "out")
+    os.makedirs(out_dir)
+    os.chmod(out_dir, 0o777)
+    fwd_dir = os.path.join(inst.root, "fwd")
+    os.makedirs(fwd_dir)
+    os.chmod(fwd_dir, 0o755)
+    aliases = os.path.join(inst.root, "etc", "aliases")
+    inst.write_file(aliases, f'cmd: "|/usr/bin/id -u > {out_dir}/alias-uid"\n')
+    inst.run("postalias", aliases, check=True)
+    fwd = os.path.join(fwd_dir, "mail")
+    with open(fwd, "w") as f:
+        f.write(f'"|/usr/bin/id -u > {out_dir}/forward-uid"\n')
+    os.chown(fwd, user.pw_uid, user.pw_gid)
+    inst.settings.update({"alias_maps": f"hash:{aliases}", "forward_path": f"{fwd_dir}/$user"})
+    inst.write_main_cf("")
+    inst.start(timeout=10)
+    qid = submit(inst, "sender@example.org", [f"cmd@{DOMAIN}", f"mail@{DOMAIN}"])
+    for rcpt in (f"cmd@{DOMAIN}", f"mail@{DOMAIN}"):
+        m = delivery_line(inst, qid, rcpt, "sent")
+        assert m["text"].startswith("delivered to command: /usr/bin/id -u"), m.group(0)
+    for name, uid in (("alias-uid", nobody.pw_uid), ("forward-uid", user.pw_uid)):
+        with open(os.path.join(out_dir, name)) as f:
+            assert f.read().strip() == str(uid), name
