@@ -1,0 +1,1 @@
+$(eval $(call program,local,libexec,global util))
