@@ -340,7 +340,11 @@ def test_system_mode_spool_ownership_and_command_privileges():
         os.makedirs(out)
         os.chmod(out, 0o777)
         os.chmod(inst.mail_dir, 0o755)  # not writable: created as root, given to the user
-        inst.settings["mailbox_command_maps"] = f"inline:{{root=/bin/sh -c \"/usr/bin/id -u > {out}/root\"}}"
+        script = os.path.join(inst.root, "id.sh")
+        with open(script, "w") as f:
+            f.write(f"#!/bin/sh\n/usr/bin/id -u > {out}/root\n")
+        os.chmod(script, 0o755)
+        inst.settings["mailbox_command_maps"] = f"inline:{{root={script}}}"
         inst.write_main_cf("")
         inst.start()
         rcpt = f"nobody@{HOST}"
