@@ -290,7 +290,7 @@ def test_mailbox_command_environment_and_input(inst):
     env_path = "PATH=/caller/path"
     qid = submit(inst, "alice@example.org", [rcpt], body="From me\nbody\n")
     m = delivery(inst, qid, rcpt, "sent")
-    assert m["text"] == f'delivered to command: {script} "a_b"'
+    assert m["text"] == f'delivered to command: {script} "$EXTENSION"'
     with open(os.path.join(out, "env")) as f:
         env = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
     pw = user_of(inst)
