@@ -152,6 +152,11 @@ static int mailbox_mbox(LOCAL_STATE *state, const char *path, uid_t uid, gid_t g
     MBOX *mp;
     int status = -1;
 
+    /* An existing mailbox keeps its owner; strict_mailbox_ownership checks it below. */
+    if (chown_uid != (uid_t)-1 && lstat(path, &st) == 0) {
+        chown_uid = (uid_t)-1;
+        chown_gid = (gid_t)-1;
+    }
     local_eugid_set(uid, gid);
     mp = mbox_open(path, O_APPEND | O_WRONLY | O_CREAT, S_IRUSR | S_IWUSR, &st, chown_uid, chown_gid,
                    mbox_lock_mask(var_mailbox_delivery_lock), "5.2.0", state->why);

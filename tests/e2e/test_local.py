@@ -250,6 +250,28 @@ def test_mailbox_transport_unavailable_defers(inst):
     assert m["text"] == "mail transport unavailable"
 
 
+def test_strict_mailbox_ownership(inst):
+    path = mbox_path(inst)
+    with open(path, "wb"):
+        pass
+    os.chown(path, 0, 0)  # the tests run as root; the instance does not
+    os.chmod(path, 0o666)
+    inst.start()
+    rcpt = f"{inst.uname}@{HOST}"
+    qid = submit(inst, "alice@example.org", [rcpt])
+    m = delivery(inst, qid, rcpt, "deferred")
+    assert m["dsn"] == "4.2.0"
+    assert m["text"] == (f"cannot update mailbox {path} for user {inst.uname}. "
+                         f"destination {path} is not owned by recipient")
+    assert os.path.getsize(path) == 0
+    inst.stop()
+    configure(inst, strict_mailbox_ownership="no")
+    inst.start()
+    inst.run("postqueue", "-f", check=True)
+    delivery(inst, qid, rcpt, "sent", timeout=30)
+    assert len(postern.read_mbox(path)) == 1
+
+
 def test_mailbox_size_limit(inst):
     configure(inst, mailbox_size_limit=20000, message_size_limit=10000)
     path = mbox_path(inst)
