@@ -2,7 +2,8 @@
  * mailbox - deliver_mailbox(): the part of the chain of spec/delivery.md
  * 2.7 after aliases and .forward: mailbox_transport_maps,
  * mailbox_transport (every local recipient, known or not), then for
- * passwd users mailbox_command_maps, mailbox_command and the mailbox
+ * passwd users mailbox_command_maps, mailbox_command (run as given: the
+ * shell expands $EXTENSION etc. from the environment) and the mailbox
  * itself (home_mailbox, else mail_spool_directory/USER; a trailing "/"
  * means Maildir); recipients not in passwd go to deliver_unknown().
  *
@@ -32,7 +33,6 @@
 #include "deliver_request.h"
 #include "local.h"
 #include "local_util.h"
-#include "mac_expand.h"
 #include "mail_copy.h"
 #include "mail_params.h"
 #include "maildir_deliver.h"
@@ -86,26 +86,20 @@ static int mailbox_pass(LOCAL_STATE *state, const char *value)
     return status;
 }
 
-/* Run mailbox_command (already chosen) as the recipient. */
-static int mailbox_command(LOCAL_STATE *state, const char *pattern)
+/* Run mailbox_command (already chosen; not $name-expanded: the shell
+ * expands the environment's $EXTENSION etc.) as the recipient. */
+static int mailbox_command(LOCAL_STATE *state, const char *command)
 {
-    VSTRING *command = vstring_alloc(100);
     LOCAL_PRIVS saved_privs = state->privs;
     int saved_type = state->exp_type;
     int status;
 
-    if (local_expand(command, pattern, state, var_command_expansion_filter) & MAC_EXP_ERROR) {
-        msg_warn("bad mailbox_command syntax: %s", pattern);
-        vstring_free(command);
-        return local_defer(state, "4.3.5", "mail system configuration error");
-    }
     state->privs.uid = state->owner->uid;
     state->privs.gid = state->owner->gid;
     state->exp_type = LOCAL_EXP_TYPE_NONE;
-    status = deliver_command(state, vstring_str(command));
+    status = deliver_command(state, command);
     state->privs = saved_privs;
     state->exp_type = saved_type;
-    vstring_free(command);
     return status;
 }
 
@@ -158,6 +152,11 @@ static int mailbox_mbox(LOCAL_STATE *state, const char *path, uid_t uid, gid_t g
     MBOX *mp;
     int status = -1;
 
+    /* An existing mailbox keeps its owner; strict_mailbox_ownership checks it below. */
+    if (chown_uid != (uid_t)-1 && lstat(path, &st) == 0) {
+        chown_uid = (uid_t)-1;
+        chown_gid = (gid_t)-1;
+    }
     local_eugid_set(uid, gid);
     mp = mbox_open(path, O_APPEND | O_WRONLY | O_CREAT, S_IRUSR | S_IWUSR, &st, chown_uid, chown_gid,
                    mbox_lock_mask(var_mailbox_delivery_lock), "5.2.0", state->why);

@@ -57,7 +57,7 @@ static int unknown_luser_relay(LOCAL_STATE *state)
     if (VSTRING_LEN(dest) == 0 || strcasecmp(vstring_str(dest), state->rcpt.address) == 0 ||
         strcasecmp(vstring_str(dest), state->local) == 0) {
         vstring_free(dest);
-        return local_bounce(state, "5.1.1", "unknown user: \"%s\"", state->local);
+        return local_bounce(state, "5.1.1", "unknown user: \"%s\"", state->user);
     }
     copy = *state;
     copy.level = state->level + 1;
@@ -104,5 +104,5 @@ int deliver_unknown(LOCAL_STATE *state)
         dsb_free(why);
         return status;
     }
-    return local_bounce(state, "5.1.1", "unknown user: \"%s\"", state->local);
+    return local_bounce(state, "5.1.1", "unknown user: \"%s\"", state->user);
 }
