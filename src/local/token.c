@@ -10,8 +10,9 @@
  *       "~/path"          deliver_file() under the recipient's home
  *       ":include:/path"  deliver_include()
  *       an address        canonicalised (trivial-rewrite "local"), then
- *                         resolved: a local address from a plain alias, or
- *                         one naming the user being expanded (self-
+ *                         resolved: a local address from a plain alias
+ *                         or luser_relay, or one naming the user being
+ *                         expanded (self-
  *                         reference), is delivered again through
  *                         deliver_recipient() one level deeper; everything
  *                         else (remote addresses, members of an owner- list,
@@ -140,7 +141,8 @@ static int token_address(LOCAL_STATE *state, const char *address)
         status = local_defer(state, "4.3.0", "address resolver failure");
     } else if ((reply.flags & RESOLVE_CLASS_LOCAL) && !(reply.flags & RESOLVE_FLAG_ERROR) &&
                (token_is_self(state, vstring_str(reply.recipient)) ||
-                (state->exp_type == LOCAL_EXP_TYPE_ALIAS && !state->owner_alias))) {
+                (state->exp_type != LOCAL_EXP_TYPE_FORWARD && state->exp_type != LOCAL_EXP_TYPE_INCLUDE &&
+                 !state->owner_alias))) {
         LOCAL_STATE copy = *state;
 
         vstring_sprintf(key, "address %d %s", state->level, vstring_str(reply.recipient));
