@@ -97,9 +97,21 @@ VSTREAM *post_mail_open(const char *sender, const char *recipient, int cleanup_f
           rec_fprintf(st->fp, REC_TYPE_ATTR, "%s=%s", MAIL_ATTR_DSN_ENVID, envid) != REC_TYPE_ERROR);
     if (!ok)
         st->failed = true;
-    else
+    else if (recipient != NULL)
         post_mail_rcpt(st->fp, recipient, recipient, 0);
     return st->fp;
+}
+
+/* One more envelope attribute (before the content); 0 or REC_TYPE_ERROR. */
+int post_mail_attr(VSTREAM *fp, const char *name, const char *value)
+{
+    POST_MAIL_STATE *st = post_mail_state(fp);
+
+    if (st->failed)
+        return REC_TYPE_ERROR;
+    if (st->content)
+        msg_panic("post_mail_attr: attribute after the message content started");
+    return post_mail_check(st, rec_fprintf(fp, REC_TYPE_ATTR, "%s=%s", name, value));
 }
 
 /* One more recipient (before the first content line); 0 or REC_TYPE_ERROR. */

@@ -166,9 +166,16 @@ static int forward_send(LOCAL_STATE *state, const FORWARD_INFO *info, VSTRING *q
         notify = state->rcpt.dsn_notify == DSN_NOTIFY_SUCCESS ? DSN_NOTIFY_NEVER
                                                               : state->rcpt.dsn_notify & ~DSN_NOTIFY_SUCCESS;
     }
-    fp = post_mail_open(info->sender, info->rcpts->argv[0], flags, trace,
-                        info->owner ? NULL : request->dsn_envid, queue_id);
-    for (size_t i = 1; i < info->rcpts->argc; i++)
+    /* A plain alias passes ENVID, RET, ORCPT and NOTIFY (minus SUCCESS) on;
+     * an owner- list starts over (spec 2.2). */
+    fp = post_mail_open(info->sender, NULL, flags, trace, info->owner ? NULL : request->dsn_envid, queue_id);
+    if (!info->owner && request->dsn_ret) {
+        char ret[16];
+
+        snprintf(ret, sizeof(ret), "%d", request->dsn_ret);
+        post_mail_attr(fp, MAIL_ATTR_DSN_RET, ret);
+    }
+    for (size_t i = 0; i < info->rcpts->argc; i++)
         post_mail_rcpt(fp, info->rcpts->argv[i], orig, notify);
     if (forward_delivered_header())
         post_mail_fprintf(fp, "Delivered-To: %s", state->delivered ? state->delivered : state->rcpt.address);

@@ -262,3 +262,27 @@ def test_system_mode_privileges(make_instance):
     for name, uid in (("alias-uid", nobody.pw_uid), ("forward-uid", user.pw_uid)):
         with open(os.path.join(out_dir, name)) as f:
             assert f.read().strip() == str(uid), name
+
+
+def test_plain_alias_passes_dsn_on(inst):
+    """Spec 2.2: a plain alias passes ENVID, RET, ORCPT and NOTIFY (without
+    SUCCESS) to the forwarded copy; the copy stays queued here (the test
+    agent defers it) so its envelope can be read."""
+    inst.sink.set_rules("^bob@ defer\n")
+    write_aliases(inst, "team: bob@remote.test\n")
+    with inst.smtp() as s:
+        s.mail("sender@remote.test", ["RET=HDRS", "ENVID=env42"])
+        code, _ = s.rcpt(f"team@{DOMAIN}", ["NOTIFY=SUCCESS,FAILURE", f"ORCPT=rfc822;team@{DOMAIN}"])
+        assert code == 250
+        code, text = s.data(b"Subject: dsn\r\n\r\nbody\r\n")
+        assert code == 250, text
+        qid = re.search(rb"queued as (\w+)", text).group(1).decode()
+    new = forwarded_as(inst, qid, f"team@{DOMAIN}")
+    delivery_line(inst, new, "bob@remote.test", "deferred")
+    env = inst.postcat(new, "-e").splitlines()
+    assert "named_attribute: envelope_id=env42" in env
+    assert "named_attribute: dsn_ret=2" in env
+    i = env.index("recipient: bob@remote.test")
+    assert env[i - 3:i] == [f"original_recipient: team@{DOMAIN}",
+                            f"dsn_original_recipient: rfc822;team@{DOMAIN}",
+                            "dsn_notify_flags: 4"]  # FAILURE only
