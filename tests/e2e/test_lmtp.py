@@ -33,7 +33,6 @@ def need_lmtp():
 
 @pytest.fixture
 def inst():
-    need_lmtp()
     instance = postern.Instance()
     u = instance.user if instance.user is not None else pwd.getpwuid(os.getuid())
     instance.uname = u.pw_name
@@ -80,6 +79,7 @@ def delivery(inst, qid, rcpt, status, timeout=20):
 
 
 def test_mailbox_transport_unix_socket_into_dovecot(inst, dovecot):
+    need_lmtp()
     dovecot.add_user(inst.uname)
     configure(inst, mailbox_transport=f"lmtp:{dovecot.unix_nexthop}")
     inst.start()
@@ -97,6 +97,7 @@ def test_mailbox_transport_unix_socket_into_dovecot(inst, dovecot):
 
 
 def test_virtual_transport_inet_into_dovecot(inst, dovecot):
+    need_lmtp()
     dovecot.add_user("vuser")
     configure(inst, virtual_mailbox_domains="v.test", virtual_transport=f"lmtp:{dovecot.inet_nexthop}")
     inst.start()
@@ -114,6 +115,7 @@ def test_virtual_transport_inet_into_dovecot(inst, dovecot):
 
 def test_fallback_transport_gets_unknown_users(inst, dovecot):
     """Acceptance 16: local_recipient_maps = and fallback_transport = lmtp:inet:..."""
+    need_lmtp()
     dovecot.add_user("zz")
     configure(inst, local_recipient_maps="", fallback_transport=f"lmtp:{dovecot.inet_nexthop}")
     inst.start()
@@ -127,6 +129,7 @@ def test_fallback_transport_gets_unknown_users(inst, dovecot):
 def test_alias_expansion_before_mailbox_transport_only(inst, param):
     """Acceptance 17: alias p: USER; mailbox_transport = lmtp:... -> the peer
     gets RCPT USER; local_transport = lmtp:... -> the peer gets p."""
+    need_lmtp()
     with Peer(lmtp=True) as peer:
         configure(inst, alias_maps=write_aliases(inst, f"p: {inst.uname}\n"),
                   **{param: f"lmtp:inet:127.0.0.1:{peer.port}"})
@@ -144,6 +147,7 @@ def test_alias_expansion_before_mailbox_transport_only(inst, param):
 
 def test_per_recipient_replies_after_dot(inst):
     """Acceptance 18: 250 for the first recipient, 452 for the second."""
+    need_lmtp()
     with Peer(lmtp=True, lmtp_replies=[(250, "2.0.0 first saved"),
                                       (452, "4.2.2 Mailbox full")]) as peer:
         configure(inst, local_transport=f"lmtp:inet:127.0.0.1:{peer.port}")
