@@ -44,9 +44,6 @@
 #include "stringops.h"
 #include "vstream.h"
 
-SMTP_PARAMS smtp_params;
-bool smtp_lmtp_mode;
-
 /* An lmtp_* parameter's value, or DEF when not set anywhere. */
 static const char *smtp_lmtp_value(const char *name, const char *def)
 {
