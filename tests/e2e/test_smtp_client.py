@@ -466,3 +466,31 @@ def test_lmtp_tcp_and_unix(make_instance, peers):
     got = line_for(inst, qid, "b@lu.test")
     assert (got["relay"], got["status"], got["dsn"]) == (f"{SELF}[{sock}]", "deferred", "4.2.2")
     assert got["text"].endswith("(in reply to end of DATA command)")
+
+
+def test_xforward_and_dsn_parameters(make_instance, peers):
+    peer = peers(host="127.0.58.24",
+                 features=("PIPELINING", "SIZE 1000000", "8BITMIME", "DSN",
+                           "XFORWARD NAME ADDR PROTO HELO SOURCE PORT IDENT"))
+    inst = make_instance()
+    configure(inst, transport=f"xf.test smtp:[127.0.58.24]:{peer.port}\n",
+              smtp_send_xforward_command="yes")
+    smtp = inst.smtp(helo="client.example")
+    try:
+        smtp.sendmail(SENDER, ["u@xf.test"], b"Subject: x\r\n\r\nbody\r\n",
+                      mail_options=["RET=HDRS", "ENVID=id+2Bx"],
+                      rcpt_options=["NOTIFY=SUCCESS,FAILURE", "ORCPT=rfc822;orig@xf.test"])
+        smtp.quit()
+    finally:
+        smtp.close()
+    m = inst.wait_log(r"postfix/smtp\[\d+\]: (\w+): to=<u@xf\.test>, .*status=sent")
+    assert m
+    cmds = peer.sessions[0]["cmds"]
+    xf = [c for c in cmds if c.startswith("XFORWARD")]
+    assert len(xf) == 2
+    assert re.fullmatch(r"XFORWARD NAME=\S+ ADDR=127\.0\.0\.1 PORT=\d+", xf[0]), xf
+    assert re.fullmatch(r"XFORWARD PROTO=ESMTP HELO=client\.example IDENT=\w+ SOURCE=REMOTE", xf[1]), xf
+    mail = [c for c in cmds if c.startswith("MAIL")][0]
+    assert re.fullmatch(r"MAIL FROM:<alice@example\.org> SIZE=\d+ RET=HDRS ENVID=id\+2Bx", mail), mail
+    assert [c for c in cmds if c.startswith("RCPT")] == [
+        "RCPT TO:<u@xf.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;orig@xf.test"]
