@@ -1,0 +1,6 @@
+$(eval $(call program,smtp,libexec,dns global util))
+# lmtp is smtp under another name (smtp looks at argv[0]).
+$(BUILD)/libexec/lmtp: $(BUILD)/libexec/smtp
+	$(SAY) LN $@
+	$(Q)ln -sf smtp $@
+PROGRAMS += $(BUILD)/libexec/lmtp

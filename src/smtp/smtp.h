@@ -1,0 +1,198 @@
+/*
+ * smtp.h - the state of the smtp(8)/lmtp(8) delivery agent
+ * (spec/delivery.md 6 and 7). One program: started as "lmtp" (argv[0]'s
+ * basename) it speaks LMTP, else SMTP.
+ *
+ * Modules:
+ *   smtp.c          main(), parameters (smtp_* or lmtp_* twins), the
+ *                   per-request loop over destinations and addresses
+ *                   (fallback relays, session limits, final reports).
+ *   smtp_addr.c     next-hop parsing, MX and address lookup, MX ordering
+ *                   and shuffling, "loops back to myself" pruning.
+ *   smtp_proto.c    one SMTP/LMTP session: greeting, EHLO/LHLO/HELO,
+ *                   XFORWARD, MAIL/RCPT/DATA (pipelined when offered),
+ *                   message transfer with dot-stuffing, replies.
+ *   smtp_chat.c     reading and parsing server replies, xtext, sending
+ *                   commands with the stage texts used on timeouts.
+ *   smtp_trouble.c  recording recipient results (sent/defer/bounce) and
+ *                   the hop status for destination-wide failures.
+ *
+ * Connection caching (conn_use=N, scache) is not implemented: a session
+ * always ends with QUIT. The place for it is smtp_session_end() in
+ * smtp.c (keep the stream instead of closing it) and the connect step in
+ * smtp_try_addresses() (ask the cache before connecting).
+ */
+#ifndef SMTP_H
+#define SMTP_H
+
+#include <stdbool.h>
+
+#include "argv.h"
+#include "deliver_request.h"
+#include "dsn.h"
+#include "vstream.h"
+#include "vstring.h"
+
+/* Parameters, from smtp_* or (LMTP mode) their lmtp_* twins. */
+typedef struct SMTP_PARAMS {
+    int connect_timeout;
+    int helo_timeout;
+    int xforward_timeout;
+    int mail_timeout;
+    int rcpt_timeout;
+    int data_init_timeout;
+    int data_xfer_timeout;
+    int data_done_timeout;
+    int quit_timeout;
+    bool skip_5xx_greeting;
+    bool send_xforward;
+    bool randomize;
+    bool always_ehlo;
+    bool never_ehlo;
+    bool defer_if_no_mx_address;
+    int mx_address_limit;
+    int mx_session_limit;
+    const char *helo_name;
+    const char *discard_keywords;
+    const char *host_lookup; /* "dns", "native", "dns, native" */
+    const char *tcp_port;    /* default port (name or number) */
+    const char *fallback_relay;
+    bool dns_disabled;
+} SMTP_PARAMS;
+
+extern SMTP_PARAMS smtp_params;
+extern bool smtp_lmtp_mode;
+
+/* One parsed destination (next hop). */
+#define SMTP_DEST_DOMAIN 0 /* MX lookup */
+#define SMTP_DEST_HOST   1 /* [host]: address lookup only */
+#define SMTP_DEST_ADDR   2 /* [addr], [ipv6:addr]: no lookup */
+#define SMTP_DEST_UNIX   3 /* LMTP unix:/path */
+
+typedef struct SMTP_DEST {
+    int kind;      /* SMTP_DEST_* */
+    char *name;    /* domain, host, address or socket path */
+    unsigned port; /* network byte order NOT used: host order */
+    bool port_given;
+} SMTP_DEST;
+
+/* One address to try. */
+typedef struct SMTP_ADDR {
+    char *host;    /* MX host name or the address itself */
+    char addr[64]; /* printable address */
+    int pref;      /* MX preference; 0 for host lookups */
+} SMTP_ADDR;
+
+typedef struct SMTP_ADDR_LIST {
+    SMTP_ADDR *info;
+    int len;
+    int avail;
+    int best_pref; /* preference of the best MX record (before pruning) */
+    bool i_am_mx;  /* one of our addresses was in the MX list */
+} SMTP_ADDR_LIST;
+
+/* Results of smtp_addr_resolve(). */
+#define SMTP_RESOLVE_OK   0 /* list has addresses */
+#define SMTP_RESOLVE_FAIL 1 /* why is set (status 4.x.x or 5.x.x) */
+
+/* Server features from the EHLO/LHLO reply. */
+#define SMTP_FEAT_ESMTP      (1 << 0)
+#define SMTP_FEAT_PIPELINING (1 << 1)
+#define SMTP_FEAT_SIZE       (1 << 2)
+#define SMTP_FEAT_8BITMIME   (1 << 3)
+#define SMTP_FEAT_DSN        (1 << 4)
+#define SMTP_FEAT_SMTPUTF8   (1 << 5)
+#define SMTP_FEAT_XFORWARD   (1 << 6)
+#define SMTP_FEAT_STARTTLS   (1 << 7)
+#define SMTP_FEAT_BEST_MX    (1 << 8) /* this server is a best-preference MX */
+
+/* XFORWARD attributes the server announced. */
+#define SMTP_XFWD_NAME   (1 << 0)
+#define SMTP_XFWD_ADDR   (1 << 1)
+#define SMTP_XFWD_PORT   (1 << 2)
+#define SMTP_XFWD_PROTO  (1 << 3)
+#define SMTP_XFWD_HELO   (1 << 4)
+#define SMTP_XFWD_IDENT  (1 << 5)
+#define SMTP_XFWD_SOURCE (1 << 6)
+
+/* One server reply. */
+typedef struct SMTP_RESP {
+    int code;       /* 0 when malformed */
+    char dsn[16];   /* "2.0.0"-style status (from the text or derived) */
+    VSTRING *text;  /* the reply, lines joined by spaces */
+    VSTRING *first; /* the first line, without the code */
+    ARGV *lines;    /* each line without its code and separator */
+} SMTP_RESP;
+
+/* One session with one server. */
+typedef struct SMTP_SESSION {
+    VSTREAM *stream;
+    char *host;        /* name for logging */
+    char *addr;        /* printable address or the socket path */
+    unsigned port;     /* 0 for UNIX sockets */
+    char *namaddr;     /* host[addr] */
+    char *relay;       /* host[addr]:port or myhostname[/path] */
+    int features;      /* SMTP_FEAT_* */
+    int xforward;      /* SMTP_XFWD_* */
+    long size_limit;   /* SIZE value, 0 if none */
+    const char *stage; /* the current conversation stage, for errors */
+} SMTP_SESSION;
+
+/* Per-request state. */
+#define SMTP_RCPT_PENDING  0
+#define SMTP_RCPT_DONE     1 /* reported: sent, bounced or deferred */
+#define SMTP_RCPT_ACCEPTED 2 /* this session: RCPT got 2xx */
+#define SMTP_RCPT_SOFT     3 /* this session: RCPT got 4xx, retry elsewhere */
+
+typedef struct SMTP_STATE {
+    DELIVER_REQUEST *request;
+    int *rcpt_stat;          /* SMTP_RCPT_* per recipient */
+    int status;              /* DEL_STAT_FINAL or DEL_STAT_DEFER */
+    DSN_BUF *why;            /* the last failure not yet reported */
+    char *why_relay;         /* its relay= text */
+    bool why_site;           /* the failure concerned the whole destination */
+    bool last_addr;          /* the session uses the last address to try */
+    bool config_problem;     /* the destination is relayhost or a fallback */
+    const char *config_name; /* "relayhost" or "smtp_fallback_relay" */
+    const char *nexthop;     /* the destination being tried */
+} SMTP_STATE;
+
+/* smtp_addr.c */
+extern const char *smtp_dest_parse(SMTP_DEST *dest, const char *text, const char *def_port, bool lmtp);
+extern void smtp_dest_free(SMTP_DEST *dest);
+extern int smtp_port_lookup(const char *service, unsigned *port);
+extern void smtp_addr_list_init(SMTP_ADDR_LIST *list);
+extern void smtp_addr_list_add(SMTP_ADDR_LIST *list, const char *host, const char *addr, int pref);
+extern void smtp_addr_list_free(SMTP_ADDR_LIST *list);
+extern void smtp_addr_sort(SMTP_ADDR_LIST *list, bool randomize, unsigned (*rnd)(void));
+extern int smtp_addr_prune_self(SMTP_ADDR_LIST *list, bool (*is_own)(const char *addr));
+extern int smtp_addr_resolve(const SMTP_DEST *dest, SMTP_ADDR_LIST *list, DSN_BUF *why);
+extern bool smtp_addr_is_own(const char *addr);
+
+/* smtp_chat.c */
+extern SMTP_RESP *smtp_resp_create(void);
+extern void smtp_resp_free(SMTP_RESP *resp);
+extern int smtp_resp_parse_line(const char *line, int *code, bool *more, const char **text);
+extern void smtp_resp_finish(SMTP_RESP *resp);
+extern int smtp_chat_resp(SMTP_SESSION *session, SMTP_RESP *resp, int timeout);
+extern int smtp_chat_cmd(SMTP_SESSION *session, int timeout, const char *fmt, ...) PRINTFLIKE(3, 4);
+extern void smtp_xtext_encode(VSTRING *out, const char *text);
+
+/* smtp_proto.c */
+#define SMTP_PROTO_OK    0 /* session done; recipients reported or kept */
+#define SMTP_PROTO_SITE  1 /* try the next address; state->why set */
+#define SMTP_PROTO_FINAL 2 /* stop trying addresses */
+extern int smtp_proto(SMTP_STATE *state, SMTP_SESSION *session);
+
+/* smtp_trouble.c */
+extern void smtp_rcpt_report(SMTP_STATE *state, int idx, const char *relay, const DSN_BUF *why, int how);
+extern void smtp_report_pending(SMTP_STATE *state, const char *relay, const DSN_BUF *why, int how);
+extern void smtp_site_fail(SMTP_STATE *state, const char *relay, const char *status, const char *reply,
+                           const char *mta, const char *fmt, ...) PRINTFLIKE(6, 7);
+
+#define SMTP_REPORT_SENT   0
+#define SMTP_REPORT_DEFER  1
+#define SMTP_REPORT_BOUNCE 2
+#define SMTP_REPORT_AUTO   3 /* by the status class: 2 sent, 4 defer, 5 bounce */
+
+#endif
