@@ -37,6 +37,7 @@
 #include "argv.h"
 #include "local.h"
 #include "local_expand.h"
+#include "local_util.h"
 #include "mac_expand.h"
 #include "mail_params.h"
 #include "msg.h"
@@ -49,38 +50,13 @@
 typedef struct FORWARD_PATH_CTX {
     const LOCAL_STATE *state;
     VSTRING *value; /* filtered value of the last lookup */
-    char delim[2];  /* the delimiter found in the address */
 } FORWARD_PATH_CTX;
-
-/* The raw value of one forward_path variable, or NULL. */
-static const char *dotforward_raw(const char *name, const FORWARD_PATH_CTX *ctx)
-{
-    const LOCAL_STATE *state = ctx->state;
-
-    if (strcmp(name, "user") == 0)
-        return state->user;
-    if (strcmp(name, "home") == 0)
-        return state->owner ? state->owner->home : NULL;
-    if (strcmp(name, "shell") == 0)
-        return state->owner ? state->owner->shell : NULL;
-    if (strcmp(name, "recipient") == 0)
-        return state->rcpt.address;
-    if (strcmp(name, "extension") == 0)
-        return state->extension;
-    if (strcmp(name, "domain") == 0)
-        return state->domain;
-    if (strcmp(name, "local") == 0)
-        return state->local;
-    if (strcmp(name, "recipient_delimiter") == 0)
-        return ctx->delim[0] ? ctx->delim : NULL;
-    return NULL;
-}
 
 /* mac_expand() lookup: the filtered value of name. */
 static const char *dotforward_lookup(const char *name, void *context)
 {
     FORWARD_PATH_CTX *ctx = context;
-    const char *raw = dotforward_raw(name, ctx);
+    const char *raw = local_expand_value(ctx->state, name);
 
     if (raw == NULL)
         return NULL;
@@ -94,16 +70,13 @@ static const char *dotforward_lookup(const char *name, void *context)
 /* forward_path expanded, one path per element; see local_expand.h. */
 ARGV *deliver_forward_paths(const LOCAL_STATE *state)
 {
-    FORWARD_PATH_CTX ctx = {.state = state, .value = vstring_alloc(100), .delim = {0, 0}};
+    FORWARD_PATH_CTX ctx = {.state = state, .value = vstring_alloc(100)};
     ARGV *paths = argv_alloc(2);
     VSTRING *path = vstring_alloc(100);
     char *saved = mystrdup(var_forward_path);
     char *bp = saved;
     char *item;
 
-    /* The delimiter is the character that separates user and extension. */
-    if (state->extension && state->local && state->user && strlen(state->local) > strlen(state->user))
-        ctx.delim[0] = state->local[strlen(state->user)];
     while ((item = mystrtokq(&bp, CHARS_COMMA_SP, "{}")) != NULL) {
         vstring_reset(path);
         if (mac_expand(path, item, MAC_EXP_FLAG_NORECURSE, dotforward_lookup, &ctx) & MAC_EXP_ERROR) {

@@ -21,8 +21,7 @@
  *                  unknown
  *   mailbox.c      deliver_mailbox(): home_mailbox / mail_spool_directory,
  *                  mbox or Maildir, locking, mailbox_command(_maps),
- *                  mailbox_transport(_maps) and fallback_transport via
- *                  deliver_pass()
+ *                  mailbox_transport(_maps)
  *   file.c         deliver_file(): "/path" (mbox) and "/dir/" (Maildir)
  *                  destinations, allow_mail_to_files, executable check
  *   command.c      deliver_command(): "|command" destinations and
@@ -30,6 +29,11 @@
  *                  allow_mail_to_commands, pipe_command()
  *   unknown.c      deliver_unknown(): fallback_transport, luser_relay,
  *                  "unknown user"
+ *   pass.c         deliver_pass() / deliver_pass_to(): hand the recipient
+ *                  to another transport with a delivery request of its own
+ *                  (mailbox_transport, fallback_transport)
+ *   local_util.c   expansions ($user, $home, ...), the command environment,
+ *                  allow_mail_to_* checks, privilege switching
  *   alias.c        deliver_alias(): alias_maps lookup, owner- handling,
  *                  self-reference, nesting limit
  *   dotforward.c   deliver_dotforward(): forward_path expansion, file
@@ -87,26 +91,26 @@ typedef struct LOCAL_USER {
 } LOCAL_USER;
 
 typedef struct LOCAL_STATE {
-    int level;                   /* alias/include/forward nesting */
-    DELIVER_REQUEST *request;    /* the whole request (queue file, sender, stats) */
-    RECIPIENT rcpt;              /* the recipient being delivered; address may
-                                    be an expansion result, orig_addr and offset
-                                    stay those of the queued recipient */
-    const char *sender;          /* envelope sender for re-submitted mail
-                                    (owner-NAME@$myorigin with owner- aliases) */
-    char *delivered;             /* Delivered-To: value (lower case) */
-    char *user;                  /* localpart without extension, lower case */
-    char *extension;             /* extension or NULL */
-    char *local;                 /* localpart with extension */
-    char *domain;                /* domain or "" */
-    LOCAL_PRIVS privs;           /* privileges for commands and files */
-    LOCAL_USER *owner;           /* the recipient's passwd entry, or NULL */
-    int exp_type;                /* LOCAL_EXP_TYPE_* of the current destination */
-    const char *exp_from;        /* alias name or file that produced it */
-    bool owner_alias;            /* expansion under an owner- alias (DSN rules 2.2) */
+    int level;                     /* alias/include/forward nesting */
+    DELIVER_REQUEST *request;      /* the whole request (queue file, sender, stats) */
+    RECIPIENT rcpt;                /* the recipient being delivered; address may
+                                      be an expansion result, orig_addr and offset
+                                      stay those of the queued recipient */
+    const char *sender;            /* envelope sender for re-submitted mail
+                                      (owner-NAME@$myorigin with owner- aliases) */
+    char *delivered;               /* Delivered-To: value (lower case) */
+    char *user;                    /* localpart without extension, lower case */
+    char *extension;               /* extension or NULL */
+    char *local;                   /* localpart with extension */
+    char *domain;                  /* domain or "" */
+    LOCAL_PRIVS privs;             /* privileges for commands and files */
+    LOCAL_USER *owner;             /* the recipient's passwd entry, or NULL */
+    int exp_type;                  /* LOCAL_EXP_TYPE_* of the current destination */
+    const char *exp_from;          /* alias name or file that produced it */
+    bool owner_alias;              /* expansion under an owner- alias (DSN rules 2.2) */
     DELIVERED_HDR_INFO *loop_info; /* Delivered-To headers of the message */
-    HTABLE *dups;                /* destinations seen in this expansion */
-    DSN_BUF *why;                /* scratch for results */
+    HTABLE *dups;                  /* destinations seen in this expansion */
+    DSN_BUF *why;                  /* scratch for results */
 } LOCAL_STATE;
 
 /* local.c */
@@ -129,6 +133,7 @@ extern int deliver_file(LOCAL_STATE *state, const char *path);
 extern int deliver_command(LOCAL_STATE *state, const char *command);
 extern int deliver_unknown(LOCAL_STATE *state);
 extern int deliver_pass(LOCAL_STATE *state, const char *transport, const char *nexthop);
+extern int deliver_pass_to(LOCAL_STATE *state, const char *value);
 
 /* alias.c, dotforward.c, include.c: true when they handled the recipient
  * (found an alias / a usable .forward / read the include file), with the

@@ -256,9 +256,12 @@ typedef struct LOCAL_EXP_CTX {
     VSTRING *buf;
 } LOCAL_EXP_CTX;
 
-/* The raw value of an expansion name, or NULL. */
-static const char *local_exp_value(const LOCAL_STATE *state, const char *name)
+/* The raw value of an expansion name ($user, $home, ...), or NULL; see
+ * local_util.h. */
+const char *local_expand_value(const LOCAL_STATE *state, const char *name)
 {
+    static char delim[2];
+
     if (strcmp(name, "user") == 0)
         return state->user;
     if (strcmp(name, "home") == 0)
@@ -273,8 +276,14 @@ static const char *local_exp_value(const LOCAL_STATE *state, const char *name)
         return state->domain;
     if (strcmp(name, "local") == 0)
         return state->local;
-    if (strcmp(name, "recipient_delimiter") == 0)
-        return var_recipient_delimiter;
+    if (strcmp(name, "recipient_delimiter") == 0) {
+        /* The character that split this address (one of the set). */
+        if (state->extension == NULL || state->user == NULL || state->local == NULL ||
+            strlen(state->local) <= strlen(state->user))
+            return NULL;
+        delim[0] = state->local[strlen(state->user)];
+        return delim;
+    }
     return NULL;
 }
 
@@ -282,7 +291,7 @@ static const char *local_exp_value(const LOCAL_STATE *state, const char *name)
 static const char *local_exp_lookup(const char *name, void *context)
 {
     LOCAL_EXP_CTX *ctx = (LOCAL_EXP_CTX *)context;
-    const char *value = local_exp_value(ctx->state, name);
+    const char *value = local_expand_value(ctx->state, name);
 
     if (value == NULL || *value == 0)
         return value;

@@ -27,6 +27,11 @@
  *       nothing in rootless mode (not started as root) or for (uid_t)-1.
  *   local_privs_for(state)
  *       state->privs, with root replaced by default_privs.
+ *   local_expand_value(state, name)
+ *       the raw value of $user, $home, $shell, $recipient, $extension,
+ *       $domain, $local, $recipient_delimiter (the character that split
+ *       this address), or NULL (shared by forward_path and the other
+ *       expansions).
  *   local_split_transport(value, transport, nexthop)
  *       "lmtp:inet:host:24" -> "lmtp" and "inet:host:24" (nexthop ""
  *       when there is no colon).
@@ -45,6 +50,7 @@
 #include "vstring.h"
 
 extern int local_expand(VSTRING *result, const char *pattern, const LOCAL_STATE *state, const char *filter);
+extern const char *local_expand_value(const LOCAL_STATE *state, const char *name);
 extern char *local_filter(char *value, const char *filter);
 extern ARGV *local_command_env(const LOCAL_STATE *state, const char *filter);
 extern const char *local_exp_type_name(int type);

@@ -72,20 +72,6 @@ static const char *mailbox_lookup(MAPS **maps, const char *title, const char *va
     return result;
 }
 
-/* Hand the recipient to TRANSPORT ("name:nexthop"). */
-static int mailbox_pass(LOCAL_STATE *state, const char *value)
-{
-    VSTRING *transport = vstring_alloc(20);
-    VSTRING *nexthop = vstring_alloc(20);
-    int status;
-
-    local_split_transport(value, transport, nexthop);
-    status = deliver_pass(state, vstring_str(transport), vstring_str(nexthop));
-    vstring_free(transport);
-    vstring_free(nexthop);
-    return status;
-}
-
 /* Run mailbox_command (already chosen; not $name-expanded: the shell
  * expands the environment's $EXTENSION etc.) as the recipient. */
 static int mailbox_command(LOCAL_STATE *state, const char *command)
@@ -266,9 +252,9 @@ int deliver_mailbox(LOCAL_STATE *state)
     if (error)
         return local_defer(state, "4.3.0", "mailbox_transport_maps map lookup failure");
     if (value != NULL)
-        return mailbox_pass(state, value);
+        return deliver_pass_to(state, value);
     if (*var_mailbox_transport)
-        return mailbox_pass(state, var_mailbox_transport);
+        return deliver_pass_to(state, var_mailbox_transport);
 
     if (state->owner == NULL)
         return deliver_unknown(state);

@@ -25,6 +25,7 @@
 #include "deliver_request.h"
 #include "iostuff.h"
 #include "local.h"
+#include "local_util.h"
 #include "mail_proto.h"
 #include "msg.h"
 #include "rec_type.h"
@@ -113,4 +114,19 @@ int deliver_pass(LOCAL_STATE *state, const char *transport, const char *nexthop)
         return local_defer(state, "4.3.0", "unknown mail transport error");
     }
     return status == DEL_STAT_FINAL ? 0 : -1;
+}
+
+/* Hand the recipient to VALUE, "transport:nexthop" (mailbox_transport,
+ * fallback_transport and their _maps); 0 or -1 as deliver_pass(). */
+int deliver_pass_to(LOCAL_STATE *state, const char *value)
+{
+    VSTRING *transport = vstring_alloc(20);
+    VSTRING *nexthop = vstring_alloc(20);
+    int status;
+
+    local_split_transport(value, transport, nexthop);
+    status = deliver_pass(state, vstring_str(transport), vstring_str(nexthop));
+    vstring_free(transport);
+    vstring_free(nexthop);
+    return status;
 }

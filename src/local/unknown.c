@@ -26,20 +26,6 @@
 
 static MAPS *unknown_fallback_maps;
 
-/* Hand the recipient to "transport:nexthop". */
-static int unknown_pass(LOCAL_STATE *state, const char *value)
-{
-    VSTRING *transport = vstring_alloc(20);
-    VSTRING *nexthop = vstring_alloc(20);
-    int status;
-
-    local_split_transport(value, transport, nexthop);
-    status = deliver_pass(state, vstring_str(transport), vstring_str(nexthop));
-    vstring_free(transport);
-    vstring_free(nexthop);
-    return status;
-}
-
 /* Deliver to luser_relay. */
 static int unknown_luser_relay(LOCAL_STATE *state)
 {
@@ -85,13 +71,13 @@ int deliver_unknown(LOCAL_STATE *state)
     }
     if (value != NULL) {
         char *saved = mystrdup(value);
-        int status = unknown_pass(state, saved);
+        int status = deliver_pass_to(state, saved);
 
         myfree(saved);
         return status;
     }
     if (*var_fallback_transport)
-        return unknown_pass(state, var_fallback_transport);
+        return deliver_pass_to(state, var_fallback_transport);
     if (*var_luser_relay)
         return unknown_luser_relay(state);
     if (strcasecmp(state->user, "postmaster") == 0 || strcasecmp(state->user, "mailer-daemon") == 0) {
