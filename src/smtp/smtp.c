@@ -178,9 +178,15 @@ static SMTP_SESSION *smtp_connect(SMTP_STATE *state, const SMTP_DEST *dest, cons
         else
             smtp_site_fail(state, "none", "4.4.1", NULL, NULL, "connect to %s:%u: %m", vstring_str(buf),
                            dest->port);
+        if (dest->kind != SMTP_DEST_UNIX)
+            smtp_dead_mark(addr->addr, dest->port, time(NULL));
+        if (!state->last_addr)
+            msg_info("%s", vstring_str(state->why->reason));
         vstring_free(buf);
         return NULL;
     }
+    if (dest->kind != SMTP_DEST_UNIX)
+        smtp_dead_clear(addr->addr, dest->port);
     session = mymalloc(sizeof(*session));
     memset(session, 0, sizeof(*session));
     session->stream = vstream_fdopen(fd, O_RDWR);

@@ -1,0 +1,83 @@
+"""More end-to-end tests of the smtp(8) delivery agent: dead MX hosts are
+not waited for on every message (issue 8), 8BITMIME downgrade to
+quoted-printable (delivery.md 6.3) and best_mx_transport (6.2).
+
+Peers, DNS and helpers come from test_smtp_client.py (see its docstring).
+"""
+
+import re
+import socket
+
+import pytest
+
+from dnsserver import dns_server  # noqa: F401 (fixture)
+from test_smtp_client import configure, line_for, peers, submit  # noqa: F401 (fixture)
+
+
+class BlackHole:
+    """An address:port that never answers a SYN: a listener with a zero
+    backlog that never accepts, its accept queue filled by our own
+    connections. Connecting to it times out."""
+
+    def __init__(self, host, port=25):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, port))
+        self.sock.listen(0)
+        self.fill = []
+        for _ in range(3):
+            c = socket.socket()
+            c.setblocking(False)
+            try:
+                c.connect((host, port))
+            except BlockingIOError:
+                pass
+            self.fill.append(c)
+
+    def close(self):
+        for c in self.fill:
+            c.close()
+        self.sock.close()
+
+
+@pytest.fixture
+def black_holes():
+    made = []
+
+    def make(host):
+        h = BlackHole(host)
+        made.append(h)
+        return h
+
+    yield make
+    for h in made:
+        h.close()
+
+
+def test_dead_mx_hosts_not_waited_for_on_every_message(make_instance, dns_server,  # noqa: F811
+                                                      peers, black_holes):  # noqa: F811
+    dead = ["127.0.58.30", "127.0.58.31", "127.0.58.32"]
+    for addr in dead:
+        black_holes(addr)
+    live = [peers(host="127.0.58.33", port=25), peers(host="127.0.58.34", port=25)]
+    names = ["m1", "m2", "m3", "m4", "m5"]
+    addrs = dead + ["127.0.58.33", "127.0.58.34"]
+    dns = dns_server({"d.test": "".join(f"@ MX 10 {n}\n" for n in names) +
+                      "".join(f"{n} A {a}\n" for n, a in zip(names, addrs))})
+    inst = make_instance()
+    # One smtp process delivers the messages one after the other.
+    configure(inst, dns, smtp_connect_timeout="2s", smtp_destination_concurrency_limit="1")
+    qids = [submit(inst, [f"u{i}@d.test"]) for i in range(10)]
+    for i, qid in enumerate(qids):
+        got = line_for(inst, qid, f"u{i}@d.test", timeout=60)
+        assert got["status"] == "sent", got
+        assert re.fullmatch(r"m[45]\.d\.test\[127\.0\.58\.3[34]\]:25", got["relay"]), got
+    assert sum(len(p.sessions) for p in live) == 10
+    log = inst.log()
+    attempts = re.findall(r"postfix/smtp\[\d+\]: connect to m\d\.d\.test\[(127\.0\.58\.3[012])\]:25: "
+                          r"Connection timed out$", log, re.M)
+    # The dead hosts were really tried (and logged), but each only once:
+    # afterwards they go behind the live hosts. Without the memory each
+    # message would try about one of them first (10 attempts expected).
+    assert 1 <= len(attempts) <= 3, attempts
+    assert len(set(attempts)) == len(attempts), attempts
