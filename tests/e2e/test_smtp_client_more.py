@@ -81,3 +81,53 @@ def test_dead_mx_hosts_not_waited_for_on_every_message(make_instance, dns_server
     # message would try about one of them first (10 attempts expected).
     assert 1 <= len(attempts) <= 3, attempts
     assert len(set(attempts)) == len(attempts), attempts
+
+
+EIGHTBIT_MESSAGE = (
+    "Subject: 8bit\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=\"=b1\"\r\n\r\n"
+    "--=b1\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    "gr\u00fc\u00df = dich \r\n.dot\r\n"
+    "--=b1\r\nContent-Type: text/plain\r\n\r\nascii = as is\r\n"
+    "--=b1--\r\n").encode("utf-8")
+
+
+def send_8bit(inst, rcpt):
+    smtp = inst.smtp(helo="client.example")
+    try:
+        smtp.sendmail("alice@example.org", [rcpt], EIGHTBIT_MESSAGE, mail_options=["BODY=8BITMIME"])
+        smtp.quit()
+    finally:
+        smtp.close()
+
+
+@pytest.mark.parametrize("disable", ["no", "yes"])
+def test_8bit_downgraded_for_server_without_8bitmime(make_instance, peers, disable):  # noqa: F811
+    seven = peers(host="127.0.58.40", features=("PIPELINING", "SIZE 1000000"))
+    eight = peers(host="127.0.58.41")
+    inst = make_instance()
+    configure(inst, transport=f"seven.test smtp:[127.0.58.40]:{seven.port}\n"
+                              f"eight.test smtp:[127.0.58.41]:{eight.port}\n",
+              disable_mime_output_conversion=disable)
+    send_8bit(inst, "u@seven.test")
+    send_8bit(inst, "u@eight.test")
+    inst.wait_log(r"postfix/smtp\[\d+\]: \w+: to=<u@seven\.test>, .*status=sent")
+    inst.wait_log(r"postfix/smtp\[\d+\]: \w+: to=<u@eight\.test>, .*status=sent")
+    # The 8BITMIME peer gets BODY=8BITMIME and the bytes unchanged.
+    mail = [c for c in eight.sessions[0]["cmds"] if c.startswith("MAIL")][0]
+    assert "BODY=8BITMIME" in mail
+    assert eight.sessions[0]["data"].endswith(EIGHTBIT_MESSAGE.replace(b"\r\n.dot", b"\r\n..dot"))
+    mail = [c for c in seven.sessions[0]["cmds"] if c.startswith("MAIL")][0]
+    assert "BODY=" not in mail
+    data = seven.sessions[0]["data"]
+    if disable == "yes":
+        assert data.endswith(EIGHTBIT_MESSAGE.replace(b"\r\n.dot", b"\r\n..dot"))
+        return
+    assert data.endswith(
+        b"Content-Type: multipart/mixed; boundary=\"=b1\"\r\n\r\n"
+        b"--=b1\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        b"gr=C3=BC=C3=9F =3D dich=20\r\n..dot\r\n"
+        b"--=b1\r\nContent-Type: text/plain\r\n\r\nascii = as is\r\n"
+        b"--=b1--\r\n")
+    assert all(b < 128 for b in data)
