@@ -332,6 +332,13 @@ static int smtp_deliver(DELIVER_REQUEST *request)
                 /* Never use fallback relays for a domain we are MX for. */
                 if (si < fallback_start)
                     argv_truncate(sites, fallback_start);
+                if (list.len == 0 && self_pref <= list.best_pref && *var_best_mx_transport) {
+                    /* best_mx_transport: we are the best MX, deliver here. */
+                    smtp_best_mx_pass(&state, var_best_mx_transport);
+                    smtp_addr_list_free(&list);
+                    smtp_dest_free(&dest);
+                    break;
+                }
                 if (list.len == 0) {
                     if (self_pref <= list.best_pref)
                         dsb_simple(why, "5.4.6", "mail for %s loops back to myself", dest.name);

@@ -17,6 +17,7 @@
  *   smtp_trouble.c  recording recipient results (sent/defer/bounce) and
  *                   the hop status for destination-wide failures.
  *   smtp_dead.c     the per-process memory of unreachable addresses.
+ *   smtp_bestmx.c   best_mx_transport: hand-off when this host is best MX.
  *
  * Dead hosts: a connect to ADDR:PORT that fails (refused, timed out,
  * unreachable) is logged as "connect to H[A]:P: REASON" (unless it was
@@ -187,6 +188,9 @@ extern void smtp_dead_mark(const char *addr, unsigned port, time_t now);
 extern void smtp_dead_clear(const char *addr, unsigned port);
 extern bool smtp_dead_check(const char *addr, unsigned port, time_t now);
 extern int smtp_dead_reorder(SMTP_ADDR_LIST *list, unsigned port, time_t now);
+
+/* smtp_bestmx.c */
+extern void smtp_best_mx_pass(SMTP_STATE *state, const char *transport);
 
 /* smtp_chat.c */
 extern SMTP_RESP *smtp_resp_create(void);

@@ -131,3 +131,29 @@ def test_8bit_downgraded_for_server_without_8bitmime(make_instance, peers, disab
         b"--=b1\r\nContent-Type: text/plain\r\n\r\nascii = as is\r\n"
         b"--=b1--\r\n")
     assert all(b < 128 for b in data)
+
+
+def test_best_mx_transport(make_instance, dns_server, peers):  # noqa: F811
+    # This host (127.0.0.1) is the best MX of s.test; the backup is never used.
+    backup = peers(host="127.0.58.42", port=25)
+    dns = dns_server({"s.test": "@ MX 10 self\n@ MX 20 backup\nself A 127.0.0.1\n"
+                                "backup A 127.0.58.42\n",
+                      "n.test": "@ MX 10 self.s.test.\n@ MX 20 backup.s.test.\n"})
+    inst = make_instance()
+    configure(inst, dns, best_mx_transport="discard:kept by best mx")
+    qid = submit(inst, ["a@s.test", "b@s.test"])
+    for rcpt in ("a@s.test", "b@s.test"):
+        m = inst.wait_log(rf"postfix/discard\[\d+\]: {qid}: to=<{re.escape(rcpt)}>, relay=none, .*"
+                          r"dsn=2\.0\.0, status=sent \(kept by best mx\)$")
+        assert m
+    inst.wait_log(rf"{qid}: removed")
+    assert backup.sessions == []
+    assert not re.search(rf"{qid}: to=<a@s\.test>.*loops back", inst.log())
+    # Without the parameter the same mail bounces.
+    inst.update_main_cf({"best_mx_transport": ""})
+    inst.postfix("reload", check=True)
+    inst.wait_log(r"reload")
+    qid = submit(inst, ["c@n.test"])
+    got = line_for(inst, qid, "c@n.test")
+    assert (got["dsn"], got["status"], got["text"]) == (
+        "5.4.6", "bounced", "mail for n.test loops back to myself")
