@@ -178,9 +178,15 @@ static SMTP_SESSION *smtp_connect(SMTP_STATE *state, const SMTP_DEST *dest, cons
         else
             smtp_site_fail(state, "none", "4.4.1", NULL, NULL, "connect to %s:%u: %m", vstring_str(buf),
                            dest->port);
+        if (dest->kind != SMTP_DEST_UNIX)
+            smtp_dead_mark(addr->addr, dest->port, time(NULL));
+        if (!state->last_addr)
+            msg_info("%s", vstring_str(state->why->reason));
         vstring_free(buf);
         return NULL;
     }
+    if (dest->kind != SMTP_DEST_UNIX)
+        smtp_dead_clear(addr->addr, dest->port);
     session = mymalloc(sizeof(*session));
     memset(session, 0, sizeof(*session));
     session->stream = vstream_fdopen(fd, O_RDWR);
@@ -326,6 +332,13 @@ static int smtp_deliver(DELIVER_REQUEST *request)
                 /* Never use fallback relays for a domain we are MX for. */
                 if (si < fallback_start)
                     argv_truncate(sites, fallback_start);
+                if (list.len == 0 && self_pref <= list.best_pref && *var_best_mx_transport) {
+                    /* best_mx_transport: we are the best MX, deliver here. */
+                    smtp_best_mx_pass(&state, var_best_mx_transport);
+                    smtp_addr_list_free(&list);
+                    smtp_dest_free(&dest);
+                    break;
+                }
                 if (list.len == 0) {
                     if (self_pref <= list.best_pref)
                         dsb_simple(why, "5.4.6", "mail for %s loops back to myself", dest.name);

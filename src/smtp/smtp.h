@@ -16,6 +16,18 @@
  *                   commands with the stage texts used on timeouts.
  *   smtp_trouble.c  recording recipient results (sent/defer/bounce) and
  *                   the hop status for destination-wide failures.
+ *   smtp_dead.c     the per-process memory of unreachable addresses.
+ *   smtp_bestmx.c   best_mx_transport: hand-off when this host is best MX.
+ *
+ * Dead hosts: a connect to ADDR:PORT that fails (refused, timed out,
+ * unreachable) is logged as "connect to H[A]:P: REASON" (unless it was
+ * the last address, whose failure ends up in the delivery status) and
+ * remembered by this process for SMTP_DEAD_TTL seconds; a successful
+ * connect forgets it. smtp_addr_resolve() moves remembered addresses
+ * behind all other addresses of the destination (stable, so MX order is
+ * kept within both groups). A dead host is therefore not waited for on
+ * every message while other hosts work, but is still tried when all
+ * others fail, and again once the time has passed.
  *
  * Connection caching (conn_use=N, scache) is not implemented: a session
  * always ends with QUIT. The place for it is smtp_session_end() in
@@ -26,6 +38,7 @@
 #define SMTP_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "argv.h"
 #include "deliver_request.h"
@@ -168,6 +181,16 @@ extern void smtp_addr_sort(SMTP_ADDR_LIST *list, bool randomize, unsigned (*rnd)
 extern int smtp_addr_prune_self(SMTP_ADDR_LIST *list, bool (*is_own)(const char *addr));
 extern int smtp_addr_resolve(const SMTP_DEST *dest, SMTP_ADDR_LIST *list, DSN_BUF *why);
 extern bool smtp_addr_is_own(const char *addr);
+
+/* smtp_dead.c */
+#define SMTP_DEAD_TTL 60 /* seconds an unreachable address stays last */
+extern void smtp_dead_mark(const char *addr, unsigned port, time_t now);
+extern void smtp_dead_clear(const char *addr, unsigned port);
+extern bool smtp_dead_check(const char *addr, unsigned port, time_t now);
+extern int smtp_dead_reorder(SMTP_ADDR_LIST *list, unsigned port, time_t now);
+
+/* smtp_bestmx.c */
+extern void smtp_best_mx_pass(SMTP_STATE *state, const char *transport);
 
 /* smtp_chat.c */
 extern SMTP_RESP *smtp_resp_create(void);

@@ -16,10 +16,9 @@
  *   smtp_addr_prune_self(list, is_own) drops the first own address and
  *       every address of equal or worse preference; returns the own
  *       address's preference (list->i_am_mx set), or -1 when none is own.
- *   smtp_addr_resolve(dest, list, why) fills the list (sorted, not
- *       pruned) or returns SMTP_RESOLVE_FAIL with why's status and text
- *       (the section 6.5 table).
- *   smtp_addr_is_own(addr) the address belongs to inet_interfaces or
+ *   smtp_addr_resolve(dest, list, why) fills the list (sorted, recently
+ *       unreachable addresses last (smtp_dead.c), not pruned) or returns SMTP_RESOLVE_FAIL with why's status
+ * and text (the section 6.5 table). smtp_addr_is_own(addr) the address belongs to inet_interfaces or
  *       proxy_interfaces.
  *
  * Errors: in the return values; nothing is fatal.
@@ -483,6 +482,7 @@ int smtp_addr_resolve(const SMTP_DEST *dest, SMTP_ADDR_LIST *list, DSN_BUF *why)
         if (smtp_domain_addr(dest->name, list, why) != SMTP_RESOLVE_OK)
             return SMTP_RESOLVE_FAIL;
         smtp_addr_sort(list, smtp_params.randomize, NULL);
+        smtp_dead_reorder(list, dest->port, time(NULL));
         return SMTP_RESOLVE_OK;
     }
     text = vstring_alloc(100);
@@ -493,5 +493,6 @@ int smtp_addr_resolve(const SMTP_DEST *dest, SMTP_ADDR_LIST *list, DSN_BUF *why)
     if (status != DNS_OK)
         return SMTP_RESOLVE_FAIL;
     smtp_addr_sort(list, smtp_params.randomize, NULL);
+    smtp_dead_reorder(list, dest->port, time(NULL));
     return SMTP_RESOLVE_OK;
 }

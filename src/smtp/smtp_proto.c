@@ -21,9 +21,11 @@
  *   not try other addresses: a 5xx greeting with smtp_skip_5xx_greeting =
  *   no, the message is too large, SMTPUTF8 is needed but not offered).
  *
- * Not implemented: STARTTLS, AUTH, BDAT, MIME downgrade of 8-bit mail for
- * servers without 8BITMIME (sent unchanged, as with
- * disable_mime_output_conversion = yes), quoting of unusual local parts.
+ *   8-bit mail (encoding 8bitmime) for a server without 8BITMIME is
+ *   converted to 7 bits on the fly (smtp_mime.c) unless
+ *   disable_mime_output_conversion = yes.
+ *
+ * Not implemented: STARTTLS, AUTH, BDAT, quoting of unusual local parts.
  *
  * Errors: as above; nothing is fatal.
  */
@@ -45,6 +47,7 @@
 #include "rec_type.h"
 #include "record.h"
 #include "smtp.h"
+#include "smtp_mime.h"
 #include "stringops.h"
 #include "vstream.h"
 
@@ -253,13 +256,44 @@ static void smtp_accepted_reply(SMTP_STATE *state, SMTP_SESSION *session, const 
             smtp_rcpt_reply(state, session, i, resp, command);
 }
 
-/* Copy the message content with CRLF and dot-stuffing; 0, or -1 on a
- * stream error (session), or 1 when the queue file is unreadable. */
+/* Where message text goes: the session stream, dot-stuffed, CRLF. */
+typedef struct SMTP_TEXT_OUT {
+    SMTP_SESSION *session;
+    bool at_start; /* the next byte starts a line */
+} SMTP_TEXT_OUT;
+
+/* Write one content record (SMTP_MIME_OUT). */
+static void smtp_text_out(void *context, int rec_type, const char *buf, size_t len)
+{
+    SMTP_TEXT_OUT *out = context;
+    VSTREAM *stream = out->session->stream;
+
+    if (out->at_start && len > 0 && buf[0] == '.')
+        vstream_putc('.', stream);
+    vstream_fwrite(stream, buf, len);
+    if (rec_type == REC_TYPE_NORM)
+        vstream_fputs("\r\n", stream);
+    out->at_start = rec_type == REC_TYPE_NORM;
+}
+
+/* Must 8-bit content be converted to 7 bits for this server? */
+static bool smtp_downgrade(const SMTP_STATE *state, const SMTP_SESSION *session)
+{
+    const char *encoding = state->request->encoding;
+
+    return encoding != NULL && strcasecmp(encoding, "8bitmime") == 0 &&
+           (session->features & SMTP_FEAT_8BITMIME) == 0 && !var_disable_mime_output_conversion;
+}
+
+/* Copy the message content with CRLF and dot-stuffing (converted to
+ * 7 bits when smtp_downgrade() says so); 0, or -1 on a stream error
+ * (session), or 1 when the queue file is unreadable. */
 static int smtp_send_content(SMTP_STATE *state, SMTP_SESSION *session)
 {
     DELIVER_REQUEST *request = state->request;
     VSTRING *buf = vstring_alloc(1000);
-    bool at_start = true;
+    SMTP_TEXT_OUT out = {session, true};
+    SMTP_MIME *conv = smtp_downgrade(state, session) ? smtp_mime_alloc(smtp_text_out, &out) : NULL;
     int type;
     int result = 0;
 
@@ -268,6 +302,8 @@ static int smtp_send_content(SMTP_STATE *state, SMTP_SESSION *session)
     vstream_set_timeout(session->stream, smtp_params.data_xfer_timeout);
     if (vstream_fseek(request->fp, request->data_offset, SEEK_SET) < 0) {
         vstring_free(buf);
+        if (conv)
+            smtp_mime_free(conv);
         return 1;
     }
     for (bool first = true;; first = false) {
@@ -276,22 +312,24 @@ static int smtp_send_content(SMTP_STATE *state, SMTP_SESSION *session)
             continue;
         if (type != REC_TYPE_NORM && type != REC_TYPE_CONT)
             break;
-        if (at_start && VSTRING_LEN(buf) > 0 && vstring_str(buf)[0] == '.')
-            vstream_putc('.', session->stream);
-        vstream_fwrite(session->stream, vstring_str(buf), VSTRING_LEN(buf));
-        if (type == REC_TYPE_NORM)
-            vstream_fputs("\r\n", session->stream);
-        at_start = type == REC_TYPE_NORM;
+        if (conv)
+            smtp_mime_update(conv, type, vstring_str(buf), VSTRING_LEN(buf));
+        else
+            smtp_text_out(&out, type, vstring_str(buf), VSTRING_LEN(buf));
         if (vstream_ferror(session->stream))
             break;
     }
+    if (conv && type == REC_TYPE_XTRA && !vstream_ferror(session->stream))
+        smtp_mime_update(conv, REC_TYPE_EOF, "", 0);
     if (vstream_ferror(session->stream))
         result = -1;
     else if (type != REC_TYPE_XTRA)
         result = 1;
-    else if (!at_start)
+    else if (!out.at_start)
         vstream_fputs("\r\n", session->stream);
     vstring_free(buf);
+    if (conv)
+        smtp_mime_free(conv);
     return result;
 }
 
