@@ -8,8 +8,10 @@
  *
  *   deliver_pass_rcpts(transport, nexthop, request, rcpts, count)
  *       returns the agent's status (DEL_STAT_FINAL or DEL_STAT_DEFER), or
- *       DELIVER_PASS_UNAVAILABLE when the transport cannot be reached or
- *       gave no answer (a warning is logged; the caller defers).
+ *       with a warning logged (the caller defers): DELIVER_PASS_BADNAME
+ *       for an empty name or one with "/", DELIVER_PASS_UNAVAILABLE when
+ *       the transport cannot be reached, DELIVER_PASS_NOANSWER when it
+ *       closed without an answer.
  *       An empty nexthop means the request's own next hop.
  *
  * Errors: as above; nothing is fatal.
@@ -88,7 +90,7 @@ int deliver_pass_rcpts(const char *transport, const char *nexthop, DELIVER_REQUE
         nexthop = request->nexthop;
     if (*transport == 0 || strchr(transport, '/') != NULL) {
         msg_warn("%s: bad transport name: \"%s\"", request->queue_id, transport);
-        return DELIVER_PASS_UNAVAILABLE;
+        return DELIVER_PASS_BADNAME;
     }
     if ((stream = mail_connect(MAIL_CLASS_PRIVATE, transport, BLOCKING)) == NULL) {
         msg_warn("%s: connect to transport %s: %m", request->queue_id, transport);
@@ -107,7 +109,7 @@ int deliver_pass_rcpts(const char *transport, const char *nexthop, DELIVER_REQUE
     vstring_free(hop_reason);
     if (n < 1) {
         msg_warn("%s: no answer from delivery agent %s for %s", request->queue_id, transport, nexthop);
-        return DELIVER_PASS_UNAVAILABLE;
+        return DELIVER_PASS_NOANSWER;
     }
     return status;
 }

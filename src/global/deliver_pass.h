@@ -8,7 +8,9 @@
 
 #include "deliver_request.h"
 
-#define DELIVER_PASS_UNAVAILABLE (-1) /* no such transport, or no answer */
+#define DELIVER_PASS_UNAVAILABLE (-1) /* the transport cannot be reached */
+#define DELIVER_PASS_NOANSWER    (-2) /* it closed without an answer */
+#define DELIVER_PASS_BADNAME     (-3) /* not a transport name */
 
 extern int deliver_pass_rcpts(const char *transport, const char *nexthop, DELIVER_REQUEST *request,
                               const RECIPIENT *rcpts, int count);

@@ -39,7 +39,7 @@ void smtp_best_mx_pass(SMTP_STATE *state, const char *transport)
         if (state->rcpt_stat[i] != SMTP_RCPT_DONE)
             rcpts[count++] = request->rcpt_list.info[i];
     status = count > 0 ? deliver_pass_rcpts(name, nexthop, request, rcpts, count) : DEL_STAT_FINAL;
-    if (status == DELIVER_PASS_UNAVAILABLE) {
+    if (status < 0) { /* DELIVER_PASS_*: not handed over */
         DSN_BUF *why = dsb_create();
 
         dsb_simple(why, "4.3.0", "mail transport unavailable");
