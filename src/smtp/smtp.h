@@ -17,15 +17,16 @@
  *   smtp_trouble.c  recording recipient results (sent/defer/bounce) and
  *                   the hop status for destination-wide failures.
  *
- * Connection caching (conn_use=N, scache) is not implemented: a session
- * always ends with QUIT. The place for it is smtp_session_end() in
- * smtp.c (keep the stream instead of closing it) and the connect step in
- * smtp_try_addresses() (ask the cache before connecting).
+ *   smtp_cache.c    connection caching through scache(8): a cached
+ *                   session for the destination before connecting, and
+ *                   at the clean end of a session (instead of QUIT) the
+ *                   hand-over to the cache (conn_use=N in the log).
  */
 #ifndef SMTP_H
 #define SMTP_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include "argv.h"
 #include "deliver_request.h"
@@ -136,6 +137,10 @@ typedef struct SMTP_SESSION {
     int xforward;      /* SMTP_XFWD_* */
     long size_limit;   /* SIZE value, 0 if none */
     const char *stage; /* the current conversation stage, for errors */
+    /* Connection cache (smtp_cache.c). */
+    int reuse_count;  /* deliveries over this connection before this one */
+    time_t first_use; /* when the connection was first used; 0: now */
+    bool cache_ok;    /* ended cleanly and wanted: save, do not close */
 } SMTP_SESSION;
 
 /* Per-request state. */
@@ -168,6 +173,12 @@ extern void smtp_addr_sort(SMTP_ADDR_LIST *list, bool randomize, unsigned (*rnd)
 extern int smtp_addr_prune_self(SMTP_ADDR_LIST *list, bool (*is_own)(const char *addr));
 extern int smtp_addr_resolve(const SMTP_DEST *dest, SMTP_ADDR_LIST *list, DSN_BUF *why);
 extern bool smtp_addr_is_own(const char *addr);
+
+/* smtp_cache.c */
+extern void smtp_cache_init(void);
+extern SMTP_SESSION *smtp_cache_find(SMTP_STATE *state);
+extern bool smtp_cache_prepare(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *resp, bool txn_done);
+extern bool smtp_cache_save(SMTP_STATE *state, SMTP_SESSION *session);
 
 /* smtp_chat.c */
 extern SMTP_RESP *smtp_resp_create(void);
