@@ -97,6 +97,11 @@
 
 /* Request flags besides DEL_REQ_FLAG_MTA_VRFY and _RECORD (rec_type.h). */
 #define DEL_REQ_FLAG_NONE 0
+/* Connection cache hints (smtp, lmtp): look for a cached connection to the
+ * destination first; keep the connection after delivery (more mail for the
+ * destination is waiting). */
+#define DEL_REQ_FLAG_CONN_LOAD  (1 << 11)
+#define DEL_REQ_FLAG_CONN_STORE (1 << 12)
 
 /* Largest recipient count a request may announce. */
 #define DELIVER_RCPT_MAX 100000

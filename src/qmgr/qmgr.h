@@ -125,6 +125,7 @@ struct QMGR_QUEUE {
     char *dead_reason;
     struct timeval last_handoff; /* rate delay */
     bool rate_wait;              /* a rate-delay timer is pending */
+    bool conn_cache;             /* requests carried DEL_REQ_FLAG_CONN_STORE */
     bool in_ready;
     QMGR_QUEUE *ready_next;
     QMGR_QUEUE *ready_prev;

@@ -44,6 +44,13 @@ static int qmgr_deliver_send(VSTREAM *stream, QMGR_ENTRY *entry)
     QMGR_MESSAGE *message = entry->message;
     int flags = message->trace_flags & (DEL_REQ_FLAG_MTA_VRFY | DEL_REQ_FLAG_RECORD);
 
+    /* More mail waits for this destination: let the agent keep its
+     * connection, and keep asking for cached ones while the queue lives. */
+    if (entry->queue->todo_count > 0)
+        entry->queue->conn_cache = true;
+    if (entry->queue->conn_cache)
+        flags |= DEL_REQ_FLAG_CONN_LOAD | (entry->queue->todo_count > 0 ? DEL_REQ_FLAG_CONN_STORE : 0);
+
     if (attr_print(stream, ATTR_FLAG_NOFLUSH, SEND_ATTR_INT(DELIVER_ATTR_FLAGS, flags),
                    SEND_ATTR_STR(DELIVER_ATTR_QUEUE_NAME, message->queue_name),
                    SEND_ATTR_STR(DELIVER_ATTR_QUEUE_ID, message->queue_id),

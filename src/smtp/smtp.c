@@ -17,7 +17,11 @@
  * "configuration problem" warning. A failure of the whole destination
  * also sets request->hop_status so the queue manager throttles it.
  *
- * Connection caching is not implemented (see smtp.h).
+ * Connection caching (smtp_cache.c): before the destinations are tried,
+ * a cached session for the next hop is used when the queue manager asks
+ * for it; a session that ended cleanly is handed to scache instead of
+ * closed. A cached session that fails (the server dropped it) costs
+ * nothing: the destinations are then tried as usual.
  *
  * Errors: a bad request is logged by deliver_request_read() and the
  * connection closed; everything else ends in recipient reports.
@@ -206,10 +210,12 @@ static SMTP_SESSION *smtp_connect(SMTP_STATE *state, const SMTP_DEST *dest, cons
     return session;
 }
 
-/* End a session. A connection cache would keep the stream here. */
-static void smtp_session_end(SMTP_SESSION *session)
+/* End a session: hand it to the connection cache, or close it. */
+static void smtp_session_end(SMTP_STATE *state, SMTP_SESSION *session)
 {
-    vstream_fclose(session->stream);
+    if (!smtp_cache_save(state, session))
+        vstream_fclose(session->stream);
+    state->request->msg_stats.reuse_count = 0;
     myfree(session->host);
     myfree(session->addr);
     myfree(session->namaddr);
@@ -258,6 +264,22 @@ static void smtp_final_report(SMTP_STATE *state, bool why_config, const char *co
     }
 }
 
+/* First try a cached connection to the destination, if there is one. */
+static void smtp_try_cached(SMTP_STATE *state)
+{
+    SMTP_SESSION *session;
+
+    if ((session = smtp_cache_find(state)) == NULL)
+        return;
+    state->nexthop = state->request->nexthop;
+    state->last_addr = false;
+    (void)smtp_proto(state, session);
+    smtp_session_end(state, session);
+    for (int i = 0; i < state->request->rcpt_list.len; i++)
+        if (state->rcpt_stat[i] != SMTP_RCPT_DONE)
+            state->rcpt_stat[i] = SMTP_RCPT_PENDING;
+}
+
 /* Deliver one request; DEL_STAT_FINAL or DEL_STAT_DEFER. */
 static int smtp_deliver(DELIVER_REQUEST *request)
 {
@@ -290,6 +312,7 @@ static int smtp_deliver(DELIVER_REQUEST *request)
         argv_free(fb);
     }
 
+    smtp_try_cached(&state);
     for (size_t si = 0; si < sites->argc && smtp_pending(&state) > 0; si++) {
         SMTP_DEST dest;
         SMTP_ADDR_LIST list;
@@ -372,7 +395,7 @@ static int smtp_deliver(DELIVER_REQUEST *request)
             if (list.info[ai].pref == list.best_pref)
                 session->features |= SMTP_FEAT_BEST_MX;
             result = smtp_proto(&state, session);
-            smtp_session_end(session);
+            smtp_session_end(&state, session);
             for (int i = 0; i < request->rcpt_list.len; i++)
                 if (state.rcpt_stat[i] != SMTP_RCPT_DONE)
                     state.rcpt_stat[i] = SMTP_RCPT_PENDING;
@@ -419,6 +442,7 @@ static void smtp_service(VSTREAM *client, char *service UNUSED, char **argv UNUS
 static void smtp_post_init(char *service UNUSED, char **argv UNUSED)
 {
     smtp_params_init();
+    smtp_cache_init();
 }
 
 int main(int argc, char **argv)

@@ -29,10 +29,10 @@
  * every message while other hosts work, but is still tried when all
  * others fail, and again once the time has passed.
  *
- * Connection caching (conn_use=N, scache) is not implemented: a session
- * always ends with QUIT. The place for it is smtp_session_end() in
- * smtp.c (keep the stream instead of closing it) and the connect step in
- * smtp_try_addresses() (ask the cache before connecting).
+ *   smtp_cache.c    connection caching through scache(8): a cached
+ *                   session for the destination before connecting, and
+ *                   at the clean end of a session (instead of QUIT) the
+ *                   hand-over to the cache (conn_use=N in the log).
  */
 #ifndef SMTP_H
 #define SMTP_H
@@ -149,6 +149,10 @@ typedef struct SMTP_SESSION {
     int xforward;      /* SMTP_XFWD_* */
     long size_limit;   /* SIZE value, 0 if none */
     const char *stage; /* the current conversation stage, for errors */
+    /* Connection cache (smtp_cache.c). */
+    int reuse_count;  /* deliveries over this connection before this one */
+    time_t first_use; /* when the connection was first used; 0: now */
+    bool cache_ok;    /* ended cleanly and wanted: save, do not close */
 } SMTP_SESSION;
 
 /* Per-request state. */
@@ -191,6 +195,12 @@ extern int smtp_dead_reorder(SMTP_ADDR_LIST *list, unsigned port, time_t now);
 
 /* smtp_bestmx.c */
 extern void smtp_best_mx_pass(SMTP_STATE *state, const char *transport);
+
+/* smtp_cache.c */
+extern void smtp_cache_init(void);
+extern SMTP_SESSION *smtp_cache_find(SMTP_STATE *state);
+extern bool smtp_cache_prepare(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *resp, bool txn_done);
+extern bool smtp_cache_save(SMTP_STATE *state, SMTP_SESSION *session);
 
 /* smtp_chat.c */
 extern SMTP_RESP *smtp_resp_create(void);

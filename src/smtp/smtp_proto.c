@@ -8,7 +8,9 @@
  *   reply, the SIZE and SMTPUTF8 checks, XFORWARD, MAIL FROM, one RCPT TO
  *   per pending recipient and DATA (in one write when the server offers
  *   PIPELINING), the message with dot-stuffing, the end-of-data reply
- *   (LMTP: one per accepted recipient) and QUIT.
+ *   (LMTP: one per accepted recipient) and QUIT, or, when the session
+ *   may be cached, RSET if needed and no QUIT (smtp_cache.c). A session
+ *   from the cache (reuse_count > 0) skips the greeting and EHLO.
  *
  *   Recipients decided by this server are reported at once (sent, 5xx
  *   bounced, 4xx deferred on the last address). A 4xx RCPT reply on an
@@ -526,9 +528,10 @@ int smtp_proto(SMTP_STATE *state, SMTP_SESSION *session)
     int naccepted = 0;
     bool mail_ok = true;
     bool pipelined;
+    bool txn_done = false;
     int result;
 
-    if ((result = smtp_helo(state, session, resp)) != 0)
+    if (session->reuse_count == 0 && (result = smtp_helo(state, session, resp)) != 0)
         goto done;
     msg_stats_set_now(&request->msg_stats.conn_setup_done);
 
@@ -636,6 +639,7 @@ int smtp_proto(SMTP_STATE *state, SMTP_SESSION *session)
                 result = smtp_data(state, session, resp);
                 if (result != SMTP_PROTO_OK)
                     goto done;
+                txn_done = true;
             } else if (resp->code == 354) {
                 /* Pipelined DATA without recipients: end it empty. */
                 session->stage = STAGE_DOT;
@@ -653,7 +657,8 @@ int smtp_proto(SMTP_STATE *state, SMTP_SESSION *session)
         if (!pipelined && kind == CMD_RCPT && recv == nrcpt && (naccepted == 0 || vrfy))
             break;
     }
-    smtp_quit(session, resp);
+    if (!(mail_ok && smtp_cache_prepare(state, session, resp, txn_done)))
+        smtp_quit(session, resp);
     result = SMTP_PROTO_OK;
 
 done:

@@ -1,0 +1,1 @@
+$(eval $(call program,scache,libexec,global util))

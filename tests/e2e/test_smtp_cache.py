@@ -1,0 +1,115 @@
+"""Connection caching of the smtp client through scache(8) (delivery.md 1,
+6.3; acceptance check 33).
+
+A scripted peer (smtppeer.Peer) is the only destination, reached through a
+transport map entry smtp:[127.0.0.1]:PORT; it answers the end of data
+slowly so that mail piles up in the queue manager while one delivery is in
+progress (smtp_destination_concurrency_limit = 1). The queue manager then
+tells the agent that more mail waits (DEL_REQ_FLAG_CONN_STORE), the agent
+hands its idle connection to scache instead of sending QUIT, and the next
+delivery takes it back: its log line shows conn_use=2 and the peer sees
+fewer connections than messages. With smtp_connection_cache_on_demand = no
+every message gets its own connection. A peer that hangs up after each
+message leaves a dead connection in the cache: the client notices and
+connects again, and nothing is deferred.
+"""
+
+import re
+
+from smtppeer import Peer
+
+SENDER = "alice@example.org"
+LINE = (r"postfix/smtp\[\d+\]: (?P<qid>\w+): to=<(?P<rcpt>[^>]+)>, relay=(?P<relay>\S+), "
+        r"(?:conn_use=(?P<conn_use>\d+), )?delay=[0-9.]+, "
+        r"delays=[0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+, dsn=(?P<dsn>[0-9.]+), status=(?P<status>\w+) ")
+
+
+def start(inst, peer, **params):
+    inst.write_file("transport", f"cache.test smtp:{peer.nexthop}\n")
+    settings = {"minimal_backoff_time": "300s", "maximal_backoff_time": "300s",
+                "transport_maps": f"texthash:{inst.path}/transport",
+                "smtp_destination_concurrency_limit": "1",
+                "connection_cache_status_update_time": "1s"}
+    settings.update(params)
+    inst.settings.update(settings)
+    inst.write_main_cf("")
+    inst.start()
+
+
+def submit(inst, rcpt):
+    content = f"From: <{SENDER}>\nTo: <{rcpt}>\nSubject: cache test\n\nbody\n"
+    res = inst.cleanup_submit(SENDER, [rcpt], content)
+    assert res["status"] == 0, res
+    return res["queue_id"]
+
+
+def delivery_lines(inst, count, timeout=60):
+    """Wait for COUNT delivery lines; return them as dicts."""
+    plain = re.sub(r"\(\?P<\w+>", "(?:", LINE)
+    inst.wait_log("(?s)" + ".*".join([plain] * count), timeout=timeout)
+    return [m.groupdict() for m in re.finditer(LINE, inst.log(), re.M)]
+
+
+def test_five_messages_reuse_the_connection(make_instance):
+    with Peer(delays={"eod": 0.4}) as peer:
+        inst = make_instance()
+        start(inst, peer)
+        rcpts = [f"user{i}@cache.test" for i in range(5)]
+        for r in rcpts:
+            submit(inst, r)
+        lines = delivery_lines(inst, 5)
+        assert sorted(d["rcpt"] for d in lines) == rcpts
+        assert all(d["status"] == "sent" and d["relay"] == f"127.0.0.1[127.0.0.1]:{peer.port}"
+                   for d in lines), lines
+        uses = [int(d["conn_use"]) for d in lines if d["conn_use"]]
+        assert 2 in uses, lines
+        assert len(peer.messages) == 5
+        assert len(peer.sessions) < 5, [s.commands for s in peer.sessions]
+        # A reused connection carries the next MAIL FROM without a new EHLO.
+        reused = [s for s in peer.sessions if len([c for c in s.commands if c.startswith("MAIL")]) > 1]
+        assert reused and sum(c.startswith("EHLO") for c in reused[0].commands) == 1
+        # scache reports its hits.
+        m = inst.wait_log(r"postfix/scache\[\d+\]: statistics: domain lookup hits=(\d+) miss=\d+")
+        assert m
+        hits = sum(int(h) for h in re.findall(r"statistics: domain lookup hits=(\d+)", inst.log()))
+        assert hits >= 1
+        assert "deferred" not in inst.log()
+
+
+def test_no_caching_on_demand_off(make_instance):
+    with Peer(delays={"eod": 0.4}) as peer:
+        inst = make_instance()
+        start(inst, peer, smtp_connection_cache_on_demand="no")
+        for i in range(5):
+            submit(inst, f"user{i}@cache.test")
+        lines = delivery_lines(inst, 5)
+        assert all(d["status"] == "sent" and d["conn_use"] is None for d in lines), lines
+        peer.wait_sessions(5, closed=True)
+        assert len(peer.sessions) == 5
+        assert all(s.commands[-1] == "QUIT" for s in peer.sessions)
+
+
+class HangupPeer(Peer):
+    """A peer that drops the connection right after answering each message."""
+
+    def _got_message(self, io, sess, *args):
+        super()._got_message(io, sess, *args)
+        raise OSError("hang up")
+
+
+def test_dead_cached_connection_reconnects(make_instance):
+    with HangupPeer() as peer:
+        inst = make_instance()
+        start(inst, peer, smtp_connection_cache_destinations=peer.nexthop,
+              smtp_connection_cache_time_limit="10s", connection_cache_ttl_limit="10s")
+        submit(inst, "first@cache.test")
+        delivery_lines(inst, 1)
+        peer.wait_sessions(1, closed=True)
+        submit(inst, "second@cache.test")
+        lines = delivery_lines(inst, 2)
+        assert [(d["rcpt"], d["status"], d["conn_use"]) for d in lines] == [
+            ("first@cache.test", "sent", None), ("second@cache.test", "sent", None)]
+        assert len(peer.messages) == 2 and len(peer.sessions) == 2
+        # The dead connection was taken from the cache and found dead.
+        inst.wait_log(r"statistics: domain lookup hits=[1-9]", timeout=10)
+        assert "deferred" not in inst.log()
