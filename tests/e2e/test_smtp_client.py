@@ -219,7 +219,7 @@ def submit(inst, recipients, body="line one\n.hidden dot line\nlast\n", sender=S
 def line_for(inst, qid, rcpt, timeout=30):
     """The delivery log line of RCPT as a dict (relay, dsn, status, text)."""
     m = inst.wait_log(rf"postfix/(?P<prog>smtp|lmtp)\[\d+\]: {qid}: to=<{re.escape(rcpt)}>, "
-                      rf"relay=(?P<relay>\S+), delay=[0-9.]+, "
+                      rf"relay=(?P<relay>\S+), (?:conn_use=\d+, )?delay=[0-9.]+, "
                       rf"delays=[0-9.]+/[0-9.]+/[0-9.]+/[0-9.]+, dsn=(?P<dsn>[0-9.]+), "
                       rf"status=(?P<status>\w+) \((?P<text>.*)\)$", timeout=timeout)
     return m.groupdict()

@@ -65,8 +65,10 @@ def test_dead_mx_hosts_not_waited_for_on_every_message(make_instance, dns_server
     dns = dns_server({"d.test": "".join(f"@ MX 10 {n}\n" for n in names) +
                       "".join(f"{n} A {a}\n" for n, a in zip(names, addrs))})
     inst = make_instance()
-    # One smtp process delivers the messages one after the other.
-    configure(inst, dns, smtp_connect_timeout="2s", smtp_destination_concurrency_limit="1")
+    # One smtp process delivers the messages one after the other, each over
+    # a new connection (a cached one would hide the address walk).
+    configure(inst, dns, smtp_connect_timeout="2s", smtp_destination_concurrency_limit="1",
+              smtp_connection_cache_on_demand="no")
     qids = [submit(inst, [f"u{i}@d.test"]) for i in range(10)]
     for i, qid in enumerate(qids):
         got = line_for(inst, qid, f"u{i}@d.test", timeout=60)
