@@ -30,8 +30,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "argv.h"
@@ -189,8 +192,15 @@ static SMTP_SESSION *smtp_connect(SMTP_STATE *state, const SMTP_DEST *dest, cons
         vstring_free(buf);
         return NULL;
     }
-    if (dest->kind != SMTP_DEST_UNIX)
+    if (dest->kind != SMTP_DEST_UNIX) {
+        int on = 1;
+
         smtp_dead_clear(addr->addr, dest->port);
+        /* Our stream buffers whole commands and content blocks; without
+         * this, the last partial block of a message waits for the peer's
+         * delayed ACK (Nagle): ~40 ms per message over 8 KB. */
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+    }
     session = mymalloc(sizeof(*session));
     memset(session, 0, sizeof(*session));
     session->stream = vstream_fdopen(fd, O_RDWR);
