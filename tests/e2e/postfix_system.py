@@ -67,6 +67,12 @@ class PostfixSystem:
             "smtputf8_enable": "no",
         }
 
+    def master_cf(self):
+        """The stock master.cf with smtpd on 127.0.0.1:port (subclasses
+        may serve less)."""
+        return postern.STOCK_MASTER_CF.replace(
+            "smtp inet n - n - - smtpd", f"127.0.0.1:{self.port} inet n - n - - smtpd", 1)
+
     def configure(self, params, master_extra=""):
         cf = self.base()
         cf.update(params)
@@ -74,9 +80,7 @@ class PostfixSystem:
         with open(path, "w") as f:
             f.write("".join(f"{k} = {v}\n" for k, v in cf.items()))
         with open(os.path.join(self.conf, "master.cf"), "w") as f:
-            f.write(postern.STOCK_MASTER_CF.replace(
-                "smtp inet n - n - - smtpd", f"127.0.0.1:{self.port} inet n - n - - smtpd", 1)
-                + master_extra)
+            f.write(self.master_cf() + master_extra)
         past = time.time() - 120
         os.utime(path, (past, past))
         if self.running:

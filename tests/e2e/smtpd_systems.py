@@ -21,8 +21,8 @@ import subprocess
 import time
 
 import postern
+from postfix_system import PostfixSystem
 
-POSTFIX = "/usr/sbin/postfix"
 
 # What smtpd needs besides itself; no qmgr (public/qmgr is a FIFO drained
 # by a sink process), no delivery agents.
@@ -89,33 +89,21 @@ def _qmgr_sink(queue_dir, owner):
     return subprocess.Popen(["sh", "-c", 'exec cat 0<>"$1" > /dev/null', "qmgr-sink", fifo])
 
 
-class PostfixSmtpd:
-    """A scratch Debian Postfix with smtpd on 127.0.0.1:port (needs root)."""
+class PostfixSmtpd(PostfixSystem):
+    """A scratch Debian Postfix with smtpd on 127.0.0.1:port (needs root):
+    PostfixSystem serving only what smtpd needs, and a sink that drains
+    cleanup's wakeups to the missing queue manager."""
 
     name = "postfix"
     mail_name = "Postfix"
 
     def __init__(self, work, procs=100):
-        if os.geteuid() != 0:
-            raise AssertionError("Debian Postfix starts only as root")
-        self.root = os.path.join(work, "postfix")
-        self.conf = os.path.join(self.root, "etc")
-        self.queue_dir = os.path.join(self.root, "queue")
-        self.data_dir = os.path.join(self.root, "data")
-        self.log_file = os.path.join(self.root, "maillog")
-        for d in (self.conf, self.queue_dir, self.data_dir):
-            os.makedirs(d, exist_ok=True)
-        os.chmod(work, 0o755)
-        os.chmod(self.root, 0o755)
-        shutil.chown(self.data_dir, "postfix", "postfix")
-        self.port = postern.free_port()
         self.procs = procs
-        self.env = dict(os.environ, MAIL_CONFIG=self.conf, LC_ALL="C")
-        self.running = False
         self.sink = None
-        with open(os.path.join(self.conf, "master.cf"), "w") as f:
-            f.write(POSTFIX_MASTER_CF.format(listen=f"127.0.0.1:{self.port}", procs=procs))
-        self.configure({})
+        super().__init__(work)
+
+    def master_cf(self):
+        return POSTFIX_MASTER_CF.format(listen=f"127.0.0.1:{self.port}", procs=self.procs)
 
     def base(self):
         return {
@@ -130,63 +118,17 @@ class PostfixSmtpd:
             "in_flow_delay": "0",
         }
 
-    def configure(self, params):
-        cf = self.base()
-        cf.update(params)
-        path = os.path.join(self.conf, "main.cf")
-        with open(path, "w") as f:
-            f.write("".join(f"{k} = {v}\n" for k, v in cf.items()))
-        past = time.time() - 120
-        os.utime(path, (past, past))
-        if self.running:
-            self.stop()
-            self.start()
-
-    def _master_pid(self):
-        try:
-            with open(os.path.join(self.queue_dir, "pid", "master.pid")) as f:
-                return int(f.read().split()[0])
-        except (FileNotFoundError, ValueError, IndexError):
-            return None
-
     def start(self):
-        r = subprocess.run([POSTFIX, "-c", self.conf, "start"], env=self.env, capture_output=True,
-                           text=True, timeout=60)
-        if r.returncode != 0:
-            raise AssertionError(f"postfix start failed: {r.stdout}{r.stderr}")
-        self.running = True
+        super().start()
         if self.sink is None:
             self.sink = _qmgr_sink(self.queue_dir, "postfix")
-        _wait(lambda: postern.port_listening(self.port), 30, f"Postfix to listen on {self.port}")
-
-    def stop(self):
-        pid = self._master_pid()
-        subprocess.run([POSTFIX, "-c", self.conf, "stop"], env=self.env, capture_output=True, timeout=60)
-        if pid:
-            def gone():
-                try:
-                    os.kill(pid, 0)
-                    with open(f"/proc/{pid}/stat") as f:
-                        return f.read().split()[2] == "Z"
-                except (ProcessLookupError, FileNotFoundError):
-                    return True
-            _wait(gone, 30, "the Postfix master to exit")
-        self.running = False
 
     def close(self):
-        if self.running:
-            self.stop()
+        super().close()
         if self.sink is not None:
             self.sink.kill()
             self.sink.wait()
             self.sink = None
-
-    def log(self):
-        try:
-            with open(self.log_file, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
 
     def smtpd_pids(self):
         """PIDs of this instance's smtpd processes."""
