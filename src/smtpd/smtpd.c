@@ -1364,21 +1364,6 @@ static int smtpd_data(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
     return smtpd_finish_message(state, "");
 }
 
-/* Read and drop SIZE bytes of BDAT content. */
-static void smtpd_bdat_skip(SMTPD_STATE *state, long long size)
-{
-    char buf[8192];
-
-    while (size > 0) {
-        size_t want = size > (long long)sizeof(buf) ? sizeof(buf) : (size_t)size;
-        size_t got = vstream_fread(state->client, buf, want);
-
-        if (got == 0)
-            smtpd_lost_stream(state);
-        size -= (long long)got;
-    }
-}
-
 /* Emit the complete lines of smtpd_bdat_line, keeping a partial tail. */
 static void smtpd_bdat_lines(SMTPD_STATE *state, bool last)
 {
@@ -1416,6 +1401,27 @@ static void smtpd_bdat_lines(SMTPD_STATE *state, bool last)
     vstring_truncate(smtpd_bdat_line, rest);
 }
 
+/* Read SIZE bytes of BDAT content in pieces; with KEEP, count them and
+ * cut them into lines for cleanup, else drop them. */
+static void smtpd_bdat_read(SMTPD_STATE *state, long long size, bool keep)
+{
+    char buf[8192];
+
+    while (size > 0) {
+        size_t want = size > (long long)sizeof(buf) ? sizeof(buf) : (size_t)size;
+        size_t got = vstream_fread(state->client, buf, want);
+
+        if (got == 0)
+            smtpd_lost_stream(state);
+        size -= (long long)got;
+        if (keep) {
+            state->act_size += (off_t)got;
+            vstring_memcat(smtpd_bdat_line, buf, got);
+            smtpd_bdat_lines(state, false);
+        }
+    }
+}
+
 /* BDAT size [LAST]. */
 static int smtpd_bdat(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
 {
@@ -1433,7 +1439,7 @@ static int smtpd_bdat(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
         if (smtpd_msg_failed || smtpd_data_checks(state) < 0) {
             if (smtpd_msg_failed)
                 smtpd_chat_reply(state, "503 5.5.1 Error: BDAT transaction failed");
-            smtpd_bdat_skip(state, size);
+            smtpd_bdat_read(state, size, false);
             state->error_count++;
             if (state->sender)
                 smtpd_msg_failed = !last;
@@ -1448,21 +1454,7 @@ static int smtpd_bdat(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
         smtpd_begin_content(state);
     }
     state->where = SMTPD_CMD_BDAT;
-    /* Read the chunk in pieces and cut it into lines. */
-    long long todo = size;
-    char buf[8192];
-
-    while (todo > 0) {
-        size_t want = todo > (long long)sizeof(buf) ? sizeof(buf) : (size_t)todo;
-        size_t got = vstream_fread(state->client, buf, want);
-
-        if (got == 0)
-            smtpd_lost_stream(state);
-        todo -= (long long)got;
-        state->act_size += (off_t)got;
-        vstring_memcat(smtpd_bdat_line, buf, got);
-        smtpd_bdat_lines(state, false);
-    }
+    smtpd_bdat_read(state, size, true);
     if (!last) {
         smtpd_chat_reply(state, "250 2.0.0 Ok: %lld bytes", size);
         return 0;
