@@ -79,7 +79,7 @@ int deliver_command(LOCAL_STATE *state, const char *command)
     attr.cwd = cwd ? vstring_str(cwd) : NULL;
     attr.time_limit = var_command_time_limit;
     attr.sender = request->sender;
-    attr.orig_rcpt = var_enable_original_recipient ? state->rcpt.orig_addr : "";
+    attr.orig_rcpt = local_orig_rcpt(state);
     attr.copy_flags = MAIL_COPY_FROM | MAIL_COPY_RETURN_PATH | MAIL_COPY_ORIG_RCPT;
     if (local_delivered_hdr("command")) {
         attr.copy_flags |= MAIL_COPY_DELIVERED;

@@ -50,34 +50,15 @@ static void file_reason_prefix(DSN_BUF *why, bool maildir, const char *path)
 /* Append to an mbox-style file; 0, -1 (why set) or 1 (executable). */
 static int file_mbox(LOCAL_STATE *state, const char *path)
 {
-    DELIVER_REQUEST *request = state->request;
-    int flags = MAIL_COPY_MBOX;
-    const char *delivered = state->delivered;
     struct stat st;
     MBOX *mp;
-    int status = -1;
+    int status;
 
-    if (!local_delivered_hdr("file")) {
-        flags &= ~MAIL_COPY_DELIVERED;
-        delivered = "";
-    }
     mp = mbox_open(path, O_APPEND | O_WRONLY | O_CREAT, S_IRUSR | S_IWUSR, &st, (uid_t)-1, (gid_t)-1,
                    mbox_lock_mask(var_mailbox_delivery_lock), "5.2.0", state->why);
     if (mp == NULL)
         return -1;
-    if (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) {
-        status = 1;
-    } else {
-        (void)vstream_fseek(mp->fp, 0, SEEK_END);
-        status = mail_copy(request->sender, var_enable_original_recipient ? state->rcpt.orig_addr : "",
-                           delivered, request->fp, request->data_offset, mp->fp, flags, "\n", state->why);
-        if (status != 0) {
-            mbox_truncate(mp);
-            if (status & MAIL_COPY_STAT_CORRUPT)
-                vstring_strcpy(state->why->status, "4.3.0");
-            status = -1;
-        }
-    }
+    status = st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH) ? 1 : local_mbox_append(state, mp);
     mbox_release(mp);
     return status;
 }
@@ -109,9 +90,8 @@ int deliver_file(LOCAL_STATE *state, const char *path)
     dsb_reset(state->why);
     local_eugid_set(privs.uid, privs.gid);
     if (maildir) {
-        status =
-            maildir_deliver(path, request->sender, var_enable_original_recipient ? state->rcpt.orig_addr : "",
-                            state->delivered, request->fp, request->data_offset, 0, state->why, NULL);
+        status = maildir_deliver(path, request->sender, local_orig_rcpt(state), state->delivered, request->fp,
+                                 request->data_offset, 0, state->why, NULL);
         status = status == 0 ? 0 : -1;
     } else {
         status = file_mbox(state, path);

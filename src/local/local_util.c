@@ -24,7 +24,9 @@
 #include "local.h"
 #include "local_util.h"
 #include "mac_expand.h"
+#include "mail_copy.h"
 #include "mail_params.h"
+#include "mbox_open.h"
 #include "msg.h"
 #include "mymalloc.h"
 #include "stringops.h"
@@ -411,4 +413,34 @@ void local_split_transport(const char *value, VSTRING *transport, VSTRING *nexth
         vstring_strncpy(transport, value, (size_t)(colon - value));
         vstring_strcpy(nexthop, colon + 1);
     }
+}
+
+/* The X-Original-To: value of a delivery (enable_original_recipient). */
+const char *local_orig_rcpt(const LOCAL_STATE *state)
+{
+    return var_enable_original_recipient ? state->rcpt.orig_addr : "";
+}
+
+/* Append the message to the open mbox MP (mailbox or /file); see
+ * local_util.h. */
+int local_mbox_append(LOCAL_STATE *state, MBOX *mp)
+{
+    DELIVER_REQUEST *request = state->request;
+    int flags = MAIL_COPY_MBOX;
+    const char *delivered = state->delivered;
+    int status;
+
+    if (!local_delivered_hdr("file")) {
+        flags &= ~MAIL_COPY_DELIVERED;
+        delivered = "";
+    }
+    (void)vstream_fseek(mp->fp, 0, SEEK_END);
+    status = mail_copy(request->sender, local_orig_rcpt(state), delivered, request->fp, request->data_offset,
+                       mp->fp, flags, "\n", state->why);
+    if (status == 0)
+        return 0;
+    mbox_truncate(mp);
+    if (status & MAIL_COPY_STAT_CORRUPT)
+        vstring_strcpy(state->why->status, "4.3.0");
+    return -1;
 }

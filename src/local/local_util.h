@@ -32,6 +32,15 @@
  *       $domain, $local, $recipient_delimiter (the character that split
  *       this address), or NULL (shared by forward_path and the other
  *       expansions).
+ *   local_orig_rcpt(state)
+ *       the X-Original-To: value: the original recipient, or "" without
+ *       enable_original_recipient.
+ *   local_mbox_append(state, mp)
+ *       append the message to the open, locked mbox mp (mailbox or
+ *       /file): MAIL_COPY_MBOX, Delivered-To: only when
+ *       prepend_delivered_header lists "file"; 0, or -1 with state->why
+ *       set and the file cut back to its old length (a corrupt queue file
+ *       is a 4.3.0 deferral).
  *   local_split_transport(value, transport, nexthop)
  *       "lmtp:inet:host:24" -> "lmtp" and "inet:host:24" (nexthop ""
  *       when there is no colon).
@@ -47,6 +56,7 @@
 
 #include "argv.h"
 #include "local.h"
+#include "mbox_open.h"
 #include "vstring.h"
 
 extern int local_expand(VSTRING *result, const char *pattern, const LOCAL_STATE *state, const char *filter);
@@ -60,5 +70,7 @@ extern void local_eugid_set(uid_t uid, gid_t gid);
 extern void local_eugid_restore(void);
 extern LOCAL_PRIVS local_privs_for(const LOCAL_STATE *state);
 extern void local_split_transport(const char *value, VSTRING *transport, VSTRING *nexthop);
+extern const char *local_orig_rcpt(const LOCAL_STATE *state);
+extern int local_mbox_append(LOCAL_STATE *state, MBOX *mp);
 
 #endif

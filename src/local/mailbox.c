@@ -111,28 +111,10 @@ static void mailbox_spool_ids(const LOCAL_USER *owner, uid_t *uid, gid_t *gid, u
     *chown_gid = owner->gid;
 }
 
-/* The Delivered-To: value and mail_copy() flags for a file. */
-static const char *mailbox_delivered(LOCAL_STATE *state, int *flags)
-{
-    if (local_delivered_hdr("file"))
-        return state->delivered;
-    *flags &= ~MAIL_COPY_DELIVERED;
-    return "";
-}
-
-/* The X-Original-To: value. */
-static const char *mailbox_orig_rcpt(LOCAL_STATE *state)
-{
-    return var_enable_original_recipient ? state->rcpt.orig_addr : "";
-}
-
 /* Append to an mbox file as UID/GID; 0 or -1 with why set. */
 static int mailbox_mbox(LOCAL_STATE *state, const char *path, uid_t uid, gid_t gid, uid_t chown_uid,
                         gid_t chown_gid)
 {
-    DELIVER_REQUEST *request = state->request;
-    int flags = MAIL_COPY_MBOX;
-    const char *delivered = mailbox_delivered(state, &flags);
     uid_t want_uid = getuid() == 0 ? state->owner->uid : geteuid();
     struct stat st;
     MBOX *mp;
@@ -153,15 +135,7 @@ static int mailbox_mbox(LOCAL_STATE *state, const char *path, uid_t uid, gid_t g
             dsb_simple(state->why, "4.2.0", "destination %s is not owned by recipient", path);
             msg_warn("specify \"strict_mailbox_ownership = no\" to ignore mailbox ownership mismatch");
         } else {
-            (void)vstream_fseek(mp->fp, 0, SEEK_END);
-            status = mail_copy(request->sender, mailbox_orig_rcpt(state), delivered, request->fp,
-                               request->data_offset, mp->fp, flags, "\n", state->why);
-            if (status != 0) {
-                mbox_truncate(mp);
-                if (status & MAIL_COPY_STAT_CORRUPT)
-                    vstring_strcpy(state->why->status, "4.3.0");
-                status = -1;
-            }
+            status = local_mbox_append(state, mp);
         }
         mbox_release(mp);
     }
@@ -173,12 +147,11 @@ static int mailbox_mbox(LOCAL_STATE *state, const char *path, uid_t uid, gid_t g
 static int mailbox_maildir(LOCAL_STATE *state, const char *dir, uid_t uid, gid_t gid)
 {
     DELIVER_REQUEST *request = state->request;
-    int flags = MAIL_COPY_MAILDIR;
-    const char *delivered = mailbox_delivered(state, &flags);
+    const char *delivered = local_delivered_hdr("file") ? state->delivered : "";
     int status;
 
     local_eugid_set(uid, gid);
-    status = maildir_deliver(dir, request->sender, mailbox_orig_rcpt(state), delivered, request->fp,
+    status = maildir_deliver(dir, request->sender, local_orig_rcpt(state), delivered, request->fp,
                              request->data_offset, 0, state->why, NULL);
     local_eugid_restore();
     return status == 0 ? 0 : -1;
