@@ -109,10 +109,14 @@ UNIT_TESTS += $$($(1)_TESTS)
 OBJECTS    += $$(patsubst src/%.c,$(BUILD)/obj/%.o,$$(wildcard src/$(1)/*_test.c))
 endef
 
-# The two libraries first; then every other folder, each one program.
-include src/util/module.mk
-include src/global/module.mk
-include $(filter-out src/util/module.mk src/global/module.mk,$(sort $(wildcard src/*/module.mk)))
+# The two base libraries first, then the other libraries (src/dns, src/tls,
+# ...: their LDLIBS must be known before a program names them), then every
+# other folder, each one program.
+BASE_MKS  := src/util/module.mk src/global/module.mk
+LIB_MKS   := $(filter-out $(BASE_MKS),$(shell grep -l 'call library' $(sort $(wildcard src/*/module.mk))))
+include $(BASE_MKS)
+include $(LIB_MKS)
+include $(filter-out $(BASE_MKS) $(LIB_MKS),$(sort $(wildcard src/*/module.mk)))
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)

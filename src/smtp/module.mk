@@ -1,4 +1,4 @@
-$(eval $(call program,smtp,libexec,dns global util))
+$(eval $(call program,smtp,libexec,tls xsasl dns global util))
 # lmtp is smtp under another name (smtp looks at argv[0]).
 $(BUILD)/libexec/lmtp: $(BUILD)/libexec/smtp
 	$(SAY) LN $@

@@ -223,9 +223,13 @@ static SMTP_SESSION *smtp_connect(SMTP_STATE *state, const SMTP_DEST *dest, cons
 /* End a session: hand it to the connection cache, or close it. */
 static void smtp_session_end(SMTP_STATE *state, SMTP_SESSION *session)
 {
-    if (!smtp_cache_save(state, session))
+    if (!smtp_cache_save(state, session)) {
+        smtp_tls_end(session);
         vstream_fclose(session->stream);
+    }
     state->request->msg_stats.reuse_count = 0;
+    if (session->sasl_mechanisms)
+        myfree(session->sasl_mechanisms);
     myfree(session->host);
     myfree(session->addr);
     myfree(session->namaddr);
@@ -453,6 +457,8 @@ static void smtp_post_init(char *service UNUSED, char **argv UNUSED)
 {
     smtp_params_init();
     smtp_cache_init();
+    smtp_tls_init();
+    smtp_sasl_init();
 }
 
 int main(int argc, char **argv)

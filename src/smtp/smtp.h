@@ -18,6 +18,8 @@
  *                   the hop status for destination-wide failures.
  *   smtp_dead.c     the per-process memory of unreachable addresses.
  *   smtp_bestmx.c   best_mx_transport: hand-off when this host is best MX.
+ *   smtp_tls.c      TLS policy, STARTTLS and wrapper mode.
+ *   smtp_sasl.c     SASL authentication (smtp_sasl_password_maps).
  *
  * Dead hosts: a connect to ADDR:PORT that fails (refused, timed out,
  * unreachable) is logged as "connect to H[A]:P: REASON" (unless it was
@@ -118,6 +120,7 @@ typedef struct SMTP_ADDR_LIST {
 #define SMTP_FEAT_XFORWARD   (1 << 6)
 #define SMTP_FEAT_STARTTLS   (1 << 7)
 #define SMTP_FEAT_BEST_MX    (1 << 8) /* this server is a best-preference MX */
+#define SMTP_FEAT_AUTH       (1 << 9) /* AUTH offered: session->sasl_mechanisms */
 
 /* XFORWARD attributes the server announced. */
 #define SMTP_XFWD_NAME   (1 << 0)
@@ -153,6 +156,11 @@ typedef struct SMTP_SESSION {
     int reuse_count;  /* deliveries over this connection before this one */
     time_t first_use; /* when the connection was first used; 0: now */
     bool cache_ok;    /* ended cleanly and wanted: save, do not close */
+    /* SASL (smtp_sasl.c). */
+    char *sasl_mechanisms; /* AUTH keyword values of the last EHLO, or NULL */
+    /* TLS (smtp_tls.c). */
+    int tls_level;                      /* TLS_LEV_* for this server */
+    struct TLS_SESS_STATE *tls_context; /* non-NULL while encrypted */
 } SMTP_SESSION;
 
 /* Per-request state. */
@@ -211,7 +219,29 @@ extern int smtp_chat_resp(SMTP_SESSION *session, SMTP_RESP *resp, int timeout);
 extern int smtp_chat_cmd(SMTP_SESSION *session, int timeout, const char *fmt, ...) PRINTFLIKE(3, 4);
 extern void smtp_xtext_encode(VSTRING *out, const char *text);
 
+/* smtp_tls.c: the TLS policy per destination (smtp_tls_security_level,
+ * smtp_tls_policy_maps, DANE), wrapper mode and STARTTLS.
+ * smtp_tls_init() runs once after the configuration is read (client
+ * context, policy tables). smtp_tls_wrap() starts TLS right after the
+ * connect in wrapper mode (smtp_tls_wrappermode), before the greeting;
+ * smtp_tls_starttls() runs after EHLO: STARTTLS and EHLO again as the
+ * level demands. Both return 0 to go on, or SMTP_PROTO_SITE/FINAL with
+ * the recipients' status recorded. smtp_tls_end() ends TLS before the
+ * stream is closed (no close_notify after a stream error). */
+extern void smtp_tls_init(void);
+extern int smtp_tls_wrap(SMTP_STATE *state, SMTP_SESSION *session);
+extern int smtp_tls_starttls(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *resp);
+extern void smtp_tls_end(SMTP_SESSION *session);
+
+/* smtp_sasl.c: AUTH after EHLO (and after STARTTLS) when
+ * smtp_sasl_auth_enable and smtp_sasl_password_maps have credentials for
+ * this server; 0 to go on, or SMTP_PROTO_SITE/FINAL. smtp_sasl_init()
+ * runs once after the configuration is read. */
+extern void smtp_sasl_init(void);
+extern int smtp_sasl_authenticate(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *resp);
+
 /* smtp_proto.c */
+extern int smtp_ehlo(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *resp);
 #define SMTP_PROTO_OK    0 /* session done; recipients reported or kept */
 #define SMTP_PROTO_SITE  1 /* try the next address; state->why set */
 #define SMTP_PROTO_FINAL 2 /* stop trying addresses */

@@ -86,10 +86,9 @@ static bool smtp_first_word_is(const char *text, const char *name)
     return len == strlen(name) && strncasecmp(text, name, len) == 0;
 }
 
-/* Is KEYWORD listed in smtp_discard_ehlo_keywords? */
-static bool smtp_discarded(const char *keyword)
+/* Is WORD in the comma/space-separated LIST (case-insensitive)? */
+static bool smtp_listed(const char *list, const char *word)
 {
-    const char *list = smtp_params.discard_keywords;
     char *copy;
     char *bp;
     char *item;
@@ -99,9 +98,33 @@ static bool smtp_discarded(const char *keyword)
         return false;
     bp = copy = mystrdup(list);
     while (!found && (item = mystrtok(&bp, ", \t\r\n")) != NULL)
-        found = strcasecmp(item, keyword) == 0;
+        found = strcasecmp(item, word) == 0;
     myfree(copy);
     return found;
+}
+
+/* Is KEYWORD listed in smtp_discard_ehlo_keywords? */
+static bool smtp_discarded(const char *keyword)
+{
+    return smtp_listed(smtp_params.discard_keywords, keyword);
+}
+
+/* Add the mechanisms of one "AUTH ..." or "AUTH=..." line, once each. */
+static void smtp_auth_mechanisms(SMTP_SESSION *session, const ARGV *words)
+{
+    VSTRING *buf = vstring_alloc(50);
+
+    vstring_strcpy(buf, session->sasl_mechanisms ? session->sasl_mechanisms : "");
+    for (size_t w = 1; w < words->argc; w++) {
+        if (smtp_listed(vstring_str(buf), words->argv[w]))
+            continue;
+        if (VSTRING_LEN(buf))
+            vstring_addch(buf, ' ');
+        vstring_strcat(buf, words->argv[w]);
+    }
+    if (session->sasl_mechanisms)
+        myfree(session->sasl_mechanisms);
+    session->sasl_mechanisms = vstring_export(buf);
 }
 
 /* Parse the EHLO/LHLO reply's keyword lines into session features. */
@@ -114,7 +137,7 @@ static void smtp_parse_features(SMTP_SESSION *session, const SMTP_RESP *resp)
         {"PIPELINING", SMTP_FEAT_PIPELINING}, {"SIZE", SMTP_FEAT_SIZE},
         {"8BITMIME", SMTP_FEAT_8BITMIME},     {"DSN", SMTP_FEAT_DSN},
         {"SMTPUTF8", SMTP_FEAT_SMTPUTF8},     {"XFORWARD", SMTP_FEAT_XFORWARD},
-        {"STARTTLS", SMTP_FEAT_STARTTLS},
+        {"STARTTLS", SMTP_FEAT_STARTTLS},     {"AUTH", SMTP_FEAT_AUTH},
     };
     static const struct {
         const char *name;
@@ -139,6 +162,8 @@ static void smtp_parse_features(SMTP_SESSION *session, const SMTP_RESP *resp)
             session->features |= table[k].flag;
             if (table[k].flag == SMTP_FEAT_SIZE && words->argc > 1 && alldig(words->argv[1]))
                 session->size_limit = strtol(words->argv[1], NULL, 10);
+            if (table[k].flag == SMTP_FEAT_AUTH)
+                smtp_auth_mechanisms(session, words);
             if (table[k].flag == SMTP_FEAT_XFORWARD)
                 for (size_t w = 1; w < words->argc; w++)
                     for (size_t x = 0; x < sizeof(xfwd) / sizeof(xfwd[0]); x++)
@@ -377,8 +402,10 @@ static int smtp_data(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *resp)
 /* Greeting and EHLO/HELO/LHLO; 0 or a SMTP_PROTO_* failure. */
 static int smtp_helo(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *resp)
 {
-    const char *cmd;
+    int result;
 
+    if ((result = smtp_tls_wrap(state, session)) != 0)
+        return result;
     session->stage = STAGE_GREET;
     if (smtp_chat_resp(session, resp, smtp_params.helo_timeout) < 0)
         return smtp_stream_fail(state, session);
@@ -393,7 +420,22 @@ static int smtp_helo(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *resp)
     }
     if (!smtp_lmtp_mode && smtp_first_word_is(vstring_str(resp->first), var_myhostname))
         msg_warn("host %s greeted me with my own hostname %s", session->relay, var_myhostname);
+    return smtp_ehlo(state, session, resp);
+}
 
+/*
+ * EHLO (LHLO, HELO) and the server's features; also after STARTTLS,
+ * when everything learned before is forgotten. 0 or SMTP_PROTO_*.
+ */
+int smtp_ehlo(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *resp)
+{
+    const char *cmd;
+
+    session->features &= SMTP_FEAT_BEST_MX;
+    session->xforward = 0;
+    session->size_limit = 0;
+    if (session->sasl_mechanisms)
+        session->sasl_mechanisms = (myfree(session->sasl_mechanisms), NULL);
     if (smtp_lmtp_mode) {
         cmd = "LHLO";
         session->stage = STAGE_LHLO;
@@ -531,7 +573,9 @@ int smtp_proto(SMTP_STATE *state, SMTP_SESSION *session)
     bool txn_done = false;
     int result;
 
-    if (session->reuse_count == 0 && (result = smtp_helo(state, session, resp)) != 0)
+    if (session->reuse_count == 0 && ((result = smtp_helo(state, session, resp)) != 0 ||
+                                      (result = smtp_tls_starttls(state, session, resp)) != 0 ||
+                                      (result = smtp_sasl_authenticate(state, session, resp)) != 0))
         goto done;
     msg_stats_set_now(&request->msg_stats.conn_setup_done);
 

@@ -1,1 +1,1 @@
-$(eval $(call program,smtpd,libexec,dns global util))
+$(eval $(call program,smtpd,libexec,tls xsasl dns global util))

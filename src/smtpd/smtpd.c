@@ -52,6 +52,8 @@
 #include "smtpd.h"
 #include "smtpd_chat.h"
 #include "smtpd_check.h"
+#include "smtpd_sasl.h"
+#include "smtpd_tls.h"
 #include "smtpd_token.h"
 #include "stringops.h"
 #include "valid_hostname.h"
@@ -150,8 +152,6 @@ static int smtpd_noop(SMTPD_STATE *, int, SMTPD_TOKEN *);
 static int smtpd_vrfy(SMTPD_STATE *, int, SMTPD_TOKEN *);
 static int smtpd_etrn(SMTPD_STATE *, int, SMTPD_TOKEN *);
 static int smtpd_help(SMTPD_STATE *, int, SMTPD_TOKEN *);
-static int smtpd_starttls(SMTPD_STATE *, int, SMTPD_TOKEN *);
-static int smtpd_auth(SMTPD_STATE *, int, SMTPD_TOKEN *);
 static int smtpd_quit(SMTPD_STATE *, int, SMTPD_TOKEN *);
 
 /* The command table, in the order of the disconnect log line. */
@@ -160,8 +160,8 @@ static SMTPD_CMD smtpd_cmd_table[] = {
     {"EHLO", smtpd_ehlo, CMD_JUNK | CMD_SYNC, 0, 0},
     {"XCLIENT", smtpd_xclient, 0, 0, 0},
     {"XFORWARD", smtpd_xforward, 0, 0, 0},
-    {"STARTTLS", smtpd_starttls, CMD_SYNC, 0, 0},
-    {"AUTH", smtpd_auth, 0, 0, 0},
+    {"STARTTLS", smtpd_tls_starttls, CMD_SYNC, 0, 0},
+    {"AUTH", smtpd_sasl_auth, 0, 0, 0},
     {"MAIL", smtpd_mail, 0, 0, 0},
     {"RCPT", smtpd_rcpt, 0, 0, 0},
     {"DATA", smtpd_data, CMD_SYNC, 0, 0},
@@ -282,9 +282,6 @@ static NORETURN smtpd_lost_stream(SMTPD_STATE *state)
 {
     smtpd_lost(state, vstream_ftimeout(state->client) ? "timeout" : "lost connection");
 }
-
-/* Reply and count an error. */
-#define SMTPD_ERROR(state, ...) (smtpd_chat_reply((state), __VA_ARGS__), (state)->error_count++, -1)
 
 /* Send a check's reply (421/521 disconnect through the chat layer). */
 static int smtpd_reject(SMTPD_STATE *state, const char *reply)
@@ -441,6 +438,7 @@ static int smtpd_ehlo(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
 {
     ARGV *lines;
     int drop = smtpd_discard_mask;
+    const char *mechs;
 
     if (smtpd_helo_common(state, argc, argv, "EHLO") < 0)
         return -1;
@@ -465,6 +463,16 @@ static int smtpd_ehlo(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
         argv_add(lines, "VRFY");
     if (!(drop & EHLO_ETRN))
         argv_add(lines, "ETRN");
+    if (!(drop & EHLO_STARTTLS) && smtpd_tls_offered(state))
+        argv_add(lines, "STARTTLS");
+    if (!(drop & EHLO_AUTH) && (mechs = smtpd_sasl_mechanisms(state)) != NULL) {
+        VSTRING *auth = vstring_alloc(50);
+
+        argv_add(lines, vstring_str(vstring_sprintf(auth, "AUTH %s", mechs)));
+        if (var_broken_sasl_auth_clients)
+            argv_add(lines, vstring_str(vstring_sprintf(auth, "AUTH=%s", mechs)));
+        vstring_free(auth);
+    }
     if (!(drop & EHLO_XVERP) && smtpd_check_verp_ok(state))
         argv_add(lines, "XVERP");
     if (!(drop & EHLO_XCLIENT) && smtpd_check_xclient_ok(state))
@@ -1186,8 +1194,15 @@ static void smtpd_begin_content(SMTPD_STATE *state)
     if (var_smtpd_hide_client_session) {
         vstring_sprintf(line, "Received: by %s (%s) id %s", var_myhostname, var_mail_name, state->queue_id);
     } else {
+        ARGV *comments = argv_alloc(4);
+
         rec_fprintf(c, REC_TYPE_NORM, "Received: from %s (%s [%s])", helo ? helo : name,
                     name ? name : "unknown", addr ? addr : "unknown");
+        smtpd_tls_received(state, comments);
+        smtpd_sasl_received(state, comments);
+        for (size_t i = 0; i < comments->argc; i++)
+            rec_fputs(c, REC_TYPE_NORM, comments->argv[i]);
+        argv_free(comments);
         vstring_sprintf(line, "\tby %s (%s) with %s id %s", var_myhostname, var_mail_name,
                         smtpd_received_proto(state, proto), state->queue_id);
     }
@@ -1559,24 +1574,6 @@ static int smtpd_help(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
     return 0;
 }
 
-/* STARTTLS: the hook for TLS (security issue); without it, as Postfix
- * without smtpd_tls_security_level. */
-static int smtpd_starttls(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
-{
-    (void)argc;
-    (void)argv;
-    return SMTPD_ERROR(state, "502 5.5.1 Error: command not implemented");
-}
-
-/* AUTH: the hook for SASL (security issue); without it, as Postfix
- * without smtpd_sasl_auth_enable. */
-static int smtpd_auth(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
-{
-    (void)argc;
-    (void)argv;
-    return SMTPD_ERROR(state, "503 5.5.1 Error: authentication not enabled");
-}
-
 /* QUIT. */
 static int smtpd_quit(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
 {
@@ -1770,6 +1767,8 @@ static void smtpd_proto(SMTPD_STATE *state)
             state->error_count++;
             continue;
         }
+        if (!smtpd_tls_gate(state, cmd->name))
+            continue;
         if ((cmd->flags & CMD_JUNK) && state->junk_cmds++ > var_smtpd_junk_command_limit)
             state->error_count++;
         /* RFC 2920: no input may wait behind these commands, nor before EHLO. */
@@ -1811,7 +1810,8 @@ static void smtpd_service(VSTREAM *stream, char *service, char **argv)
     smtpd_chat_lost_hook = smtpd_lost;
     after = vstring_alloc(50);
     if (setjmp(smtpd_lost_jmp) == 0) {
-        if (smtpd_anvil_connect(&state)) {
+        if (smtpd_anvil_connect(&state) && smtpd_tls_connect(&state)) {
+            smtpd_sasl_connect(&state);
             smtpd_connect_checks(&state, true);
             if (!(state.flags & SMTPD_FLAG_HANGUP))
                 smtpd_proto(&state);
@@ -1826,6 +1826,8 @@ static void smtpd_service(VSTREAM *stream, char *service, char **argv)
         }
     }
     smtpd_chat_lost_hook = NULL;
+    smtpd_sasl_disconnect(&state);
+    smtpd_tls_disconnect(&state);
     if (smtpd_anvil_connected)
         (void)anvil_clnt_disconnect(smtpd_anvil, state.service, state.addr);
     smtpd_log_disconnect(&state);
@@ -1839,6 +1841,8 @@ static void smtpd_pre_init(char *service, char **argv)
     (void)service;
     (void)argv;
     smtpd_check_init();
+    smtpd_tls_pre_init();
+    smtpd_sasl_pre_init();
     if (var_smtpd_forbidden_commands && *var_smtpd_forbidden_commands) {
         MATCH_LIST_FN fn = match_list_string;
 

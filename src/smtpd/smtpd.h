@@ -15,6 +15,8 @@
  *                   (smtpd_check.h); private state behind state->check.
  *   smtpd_policy.c  check_policy_service clients (smtpd_policy.h).
  *   smtpd_log.c     smtpd_log_event(): "reject:", "hold:", ... log lines.
+ *   smtpd_tls.c     STARTTLS, wrapper mode, TLS levels (smtpd_tls.h).
+ *   smtpd_sasl.c    AUTH and the announced mechanisms (smtpd_sasl.h).
  *
  * Life cycle: smtpd_state_init() when a client connects (the peer fields
  * are then filled by smtpd_peer_init()), smtpd_state_reset_transaction()
@@ -64,53 +66,53 @@ typedef struct SMTPD_XFORWARD {
     bool used;      /* any attribute was given */
 } SMTPD_XFORWARD;
 
-struct SMTPD_CHECK_STATE;  /* smtpd_check.c */
+struct SMTPD_CHECK_STATE; /* smtpd_check.c */
 
 typedef struct SMTPD_STATE {
-    VSTREAM *client;  /* the SMTP client connection */
-    VSTRING *buffer;  /* the last command line (smtpd_chat_query) */
-    int flags;        /* SMTPD_FLAG_* */
+    VSTREAM *client;     /* the SMTP client connection */
+    VSTRING *buffer;     /* the last command line (smtpd_chat_query) */
+    int flags;           /* SMTPD_FLAG_* */
     const char *service; /* master.cf service name (not owned) */
 
     /* Client identity (smtpd_peer.c; replaced by XCLIENT). */
-    char *name;          /* verified client name, "unknown" */
-    char *reverse_name;  /* unverified PTR name, "unknown" */
-    char *addr;          /* printable address "192.0.2.10", "2001:db8::1" */
-    char *rfc_addr;      /* "192.0.2.10", "IPv6:2001:db8::1" (Received:) */
-    char *port;          /* client port, "0" if unknown */
-    char *namaddr;       /* "name[addr]" for replies and logs */
-    int addr_family;     /* AF_INET, AF_INET6, AF_UNSPEC (local/-S) */
-    int name_status;     /* SMTPD_PEER_CODE_* */
+    char *name;         /* verified client name, "unknown" */
+    char *reverse_name; /* unverified PTR name, "unknown" */
+    char *addr;         /* printable address "192.0.2.10", "2001:db8::1" */
+    char *rfc_addr;     /* "192.0.2.10", "IPv6:2001:db8::1" (Received:) */
+    char *port;         /* client port, "0" if unknown */
+    char *namaddr;      /* "name[addr]" for replies and logs */
+    int addr_family;    /* AF_INET, AF_INET6, AF_UNSPEC (local/-S) */
+    int name_status;    /* SMTPD_PEER_CODE_* */
     int reverse_name_status;
-    char *dest_addr;     /* server address the client connected to */
-    char *dest_port;     /* server port */
+    char *dest_addr; /* server address the client connected to */
+    char *dest_port; /* server port */
 
     /* Session. */
-    char *helo_name;     /* HELO/EHLO argument (non-printables -> '?') */
-    char *protocol;      /* "SMTP", "ESMTP" (plus S/A suffixes in Received:) */
-    const char *where;   /* protocol stage for logs and policy: "CONNECT", "EHLO",
-                            "HELO", "MAIL", "RCPT", "DATA", "END-OF-MESSAGE",
-                            "VRFY", "ETRN" (static strings) */
-    int error_count;     /* errors so far (smtpd_*_error_limit) */
-    int junk_cmds;       /* junk commands so far (smtpd_junk_command_limit) */
-    bool stress;         /* all smtpd processes busy ("stress" in policy) */
-    char *instance;      /* policy "instance": same for one message */
-    int seqno;           /* message number in this session (for instance) */
+    char *helo_name;   /* HELO/EHLO argument (non-printables -> '?') */
+    char *protocol;    /* "SMTP", "ESMTP" (plus S/A suffixes in Received:) */
+    const char *where; /* protocol stage for logs and policy: "CONNECT", "EHLO",
+                          "HELO", "MAIL", "RCPT", "DATA", "END-OF-MESSAGE",
+                          "VRFY", "ETRN" (static strings) */
+    int error_count;   /* errors so far (smtpd_*_error_limit) */
+    int junk_cmds;     /* junk commands so far (smtpd_junk_command_limit) */
+    bool stress;       /* all smtpd processes busy ("stress" in policy) */
+    char *instance;    /* policy "instance": same for one message */
+    int seqno;         /* message number in this session (for instance) */
 
     /* Transaction: set by MAIL, cleared by smtpd_state_reset_transaction(). */
-    char *sender;        /* MAIL FROM address, "" for <> */
-    char *recipient;     /* the RCPT or VRFY address being checked */
+    char *sender;            /* MAIL FROM address, "" for <> */
+    char *recipient;         /* the RCPT or VRFY address being checked */
     const char *etrn_domain; /* the ETRN argument while it is checked (not owned) */
-    int rcpt_count;      /* accepted recipients */
-    char *queue_id;      /* set when the cleanup connection is opened */
-    VSTREAM *cleanup;    /* connection to cleanup, or NULL */
-    off_t msg_size;      /* MAIL SIZE= value, 0 if none */
-    off_t act_size;      /* bytes of content received so far */
-    char *encoding;      /* BODY= value or NULL */
-    char *dsn_envid;     /* ENVID= (xtext decoded) or NULL */
-    int dsn_ret;         /* DSN_RET_* from dsn.h, 0 if none */
-    char *verp_delims;   /* XVERP delimiters or NULL */
-    bool bdat_seen;      /* BDAT started in this transaction */
+    int rcpt_count;          /* accepted recipients */
+    char *queue_id;          /* set when the cleanup connection is opened */
+    VSTREAM *cleanup;        /* connection to cleanup, or NULL */
+    off_t msg_size;          /* MAIL SIZE= value, 0 if none */
+    off_t act_size;          /* bytes of content received so far */
+    char *encoding;          /* BODY= value or NULL */
+    char *dsn_envid;         /* ENVID= (xtext decoded) or NULL */
+    int dsn_ret;             /* DSN_RET_* from dsn.h, 0 if none */
+    char *verp_delims;       /* XVERP delimiters or NULL */
+    bool bdat_seen;          /* BDAT started in this transaction */
 
     /* Side effects of access-map actions, applied when the message is
      * accepted (smtpd_check.c sets them; smtpd.c uses them at DATA/end). */
@@ -121,13 +123,18 @@ typedef struct SMTPD_STATE {
     int saved_flags;      /* CLEANUP_FLAG_HOLD, CLEANUP_FLAG_DISCARD */
     char *discard_reason; /* the text that caused DISCARD, for the log */
 
-    /* Security issue hooks: stay NULL until TLS and SASL exist. */
-    char *sasl_method;
-    char *sasl_username;
-    char *sasl_sender;
-    char *tls_protocol;  /* non-NULL once the session is encrypted */
-    char *tls_cipher;
+    /* SASL (smtpd_sasl.c): set by a successful AUTH, NULL before. */
+    char *sasl_method;                /* "PLAIN" */
+    char *sasl_username;              /* login name */
+    char *sasl_sender;                /* MAIL FROM ... AUTH=<addr> */
+    struct XSASL_SERVER *sasl_server; /* backend session, NULL if AUTH is off */
+    char *sasl_mechanism_list;        /* what EHLO announces, NULL: no AUTH */
+
+    /* TLS (smtpd_tls.c): set once the session is encrypted, NULL before. */
+    char *tls_protocol; /* "TLSv1.3" */
+    char *tls_cipher;   /* "TLS_AES_256_GCM_SHA384" */
     int tls_cipher_bits;
+    struct TLS_SESS_STATE *tls_context;
 
     SMTPD_XFORWARD xforward;
     struct SMTPD_CHECK_STATE *check; /* restriction engine state */

@@ -52,6 +52,8 @@
 #include "vstring.h"
 
 extern void smtpd_chat_reply(SMTPD_STATE *state, const char *fmt, ...) PRINTFLIKE(2, 3);
+/* Reply and count an error (smtpd_hard_error_limit); the value is -1. */
+#define SMTPD_ERROR(state, ...) (smtpd_chat_reply((state), __VA_ARGS__), (state)->error_count++, -1)
 extern int smtpd_chat_query(SMTPD_STATE *state);
 extern bool smtpd_chat_pending(SMTPD_STATE *state);
 extern void smtpd_chat_flush(SMTPD_STATE *state);

@@ -1,0 +1,2 @@
+tls_LDLIBS := -lssl -lcrypto
+$(eval $(call library,tls,global util))

@@ -1,0 +1,2 @@
+xsasl_LDLIBS := -lsasl2
+$(eval $(call library,xsasl,global util))
