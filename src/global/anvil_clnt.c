@@ -3,8 +3,8 @@
  * anvil_clnt.h.
  *
  * Public functions: anvil_clnt_create(), anvil_clnt_connect(),
- * anvil_clnt_mail(), anvil_clnt_rcpt(), anvil_clnt_disconnect(),
- * anvil_clnt_free().
+ * anvil_clnt_mail(), anvil_clnt_rcpt(), anvil_clnt_newtls(),
+ * anvil_clnt_auth(), anvil_clnt_disconnect(), anvil_clnt_free().
  *
  * The connection is opened on first use and kept; a request that fails
  * on an open connection (anvil restarted) is sent once more on a new one.
@@ -114,6 +114,18 @@ int anvil_clnt_mail(ANVIL_CLNT *anvil, const char *service, const char *addr, in
 int anvil_clnt_rcpt(ANVIL_CLNT *anvil, const char *service, const char *addr, int *rcpts)
 {
     return anvil_clnt_request(anvil, "recipient", service, addr, NULL, rcpts);
+}
+
+/* One more new (not resumed) TLS session: its rate in this time unit. */
+int anvil_clnt_newtls(ANVIL_CLNT *anvil, const char *service, const char *addr, int *rate)
+{
+    return anvil_clnt_request(anvil, "newtls", service, addr, NULL, rate);
+}
+
+/* One more AUTH command: its rate in this time unit. */
+int anvil_clnt_auth(ANVIL_CLNT *anvil, const char *service, const char *addr, int *rate)
+{
+    return anvil_clnt_request(anvil, "auth", service, addr, NULL, rate);
 }
 
 int anvil_clnt_disconnect(ANVIL_CLNT *anvil, const char *service, const char *addr)

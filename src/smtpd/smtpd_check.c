@@ -324,6 +324,8 @@ void smtpd_check_init(void)
     smtpd_check_relay_rcpt = maps_create("relay_recipient_maps", var_relay_recipient_maps, DICT_FLAG_DEFAULT);
     smtpd_check_relocated = maps_create("relocated_maps", var_relocated_maps, DICT_FLAG_DEFAULT);
     smtpd_check_dns_init();
+    smtpd_check_tls_init();
+    smtpd_check_sasl_init();
 }
 
 /* Per-session engine state. */
@@ -1242,7 +1244,7 @@ static int smtpd_check_one(SMTPD_STATE *state, const char *name, const char *arg
     if (IS("permit_sasl_authenticated"))
         return state->sasl_username != 0 ? SMTPD_CHECK_OK : SMTPD_CHECK_DUNNO;
     if (IS("permit_tls_clientcerts") || IS("permit_tls_all_clientcerts") || IS("check_ccert_access"))
-        return SMTPD_CHECK_DUNNO; /* security.md: no client certificates yet */
+        return smtpd_check_ccert(state, name, arg);
     if (IS("check_sasl_access")) {
         int found;
 
@@ -1254,7 +1256,7 @@ static int smtpd_check_one(SMTPD_STATE *state, const char *name, const char *arg
     if (IS("reject_sender_login_mismatch") || IS("reject_authenticated_sender_login_mismatch") ||
         IS("reject_known_sender_login_mismatch") || IS("reject_unauthenticated_sender_login_mismatch") ||
         IS("reject_unlisted_sender_login_mismatch"))
-        return SMTPD_CHECK_DUNNO; /* security.md */
+        return smtpd_check_sender_login(state, name);
     if (IS("check_client_access"))
         return smtpd_check_client_access(state, arg, state->name, state->addr, SMTPD_NAME_CLIENT, false);
     if (IS("check_reverse_client_hostname_access"))

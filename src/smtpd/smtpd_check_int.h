@@ -91,6 +91,17 @@ extern const RESOLVE_REPLY *smtpd_check_resolve(SMTPD_STATE *state, const char *
 extern int smtpd_check_config_error(SMTPD_STATE *state, const char *reply_name, const char *reply_class);
 
 /* smtpd_check_dns.c */
+/* smtpd_check_tls.c: permit_tls_clientcerts, permit_tls_all_clientcerts,
+ * check_ccert_access ARG (NAME is the restriction); init opens
+ * relay_clientcerts. */
+extern void smtpd_check_tls_init(void);
+extern int smtpd_check_ccert(SMTPD_STATE *state, const char *name, const char *arg);
+
+/* smtpd_check_sasl.c: the *_sender_login_mismatch restrictions (NAME);
+ * init opens smtpd_sender_login_maps. */
+extern void smtpd_check_sasl_init(void);
+extern int smtpd_check_sender_login(SMTPD_STATE *state, const char *name);
+
 extern void smtpd_check_dns_init(void);
 extern void smtpd_check_dns_state_free(SMTPD_STATE *state);
 extern int smtpd_check_dns_rbl_client(SMTPD_STATE *state, const char *spec, bool allow);
