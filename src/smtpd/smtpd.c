@@ -160,7 +160,7 @@ static SMTPD_CMD smtpd_cmd_table[] = {
     {"EHLO", smtpd_ehlo, CMD_JUNK | CMD_SYNC, 0, 0},
     {"XCLIENT", smtpd_xclient, 0, 0, 0},
     {"XFORWARD", smtpd_xforward, 0, 0, 0},
-    {"STARTTLS", smtpd_tls_starttls, CMD_SYNC, 0, 0},
+    {"STARTTLS", smtpd_tls_starttls, 0, 0, 0},
     {"AUTH", smtpd_sasl_auth, 0, 0, 0},
     {"MAIL", smtpd_mail, 0, 0, 0},
     {"RCPT", smtpd_rcpt, 0, 0, 0},

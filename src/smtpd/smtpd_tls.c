@@ -184,8 +184,7 @@ static void smtpd_tls_handshake(SMTPD_STATE *state)
     myfree(state->tls_cipher);
     state->tls_cipher = mystrdup(sess->cipher_name ? sess->cipher_name : "");
     state->tls_cipher_bits = sess->cipher_usebits;
-    if (smtpd_tls_log_level >= 1)
-        tls_log_summary("from", sess);
+    /* The library logged "... TLS connection established from ..." (loglevel >= 1). */
 }
 
 /* Wrapper mode: TLS before the greeting. */

@@ -436,7 +436,7 @@ def test_check_ccert_access(mx, pki):
 def test_check_ccert_access_search_order(mx, pki):
     # Only the public-key fingerprint is searched: the certificate
     # fingerprint entry is ignored.
-    table = (f"inline:{{{pki.client.cert_fpr}=REJECT by cert, "
+    table = (f"inline:{{{{{pki.client.cert_fpr}=REJECT by cert}}, "
              f"{pki.client.pkey_fpr}=OK}}")
     arg = f"{{ {table}, {{ search_order = pubkey_fingerprint }} }}"
     inst = mx.start(smtpd_tls_security_level="may", smtpd_tls_ask_ccert="yes",
@@ -463,7 +463,7 @@ def test_check_ccert_access_search_order(mx, pki):
 
 def s_client(port, *args, stdin=b"QUIT\r\n"):
     r = subprocess.run(["openssl", "s_client", "-starttls", "smtp", "-connect", f"127.0.0.1:{port}",
-                        "-servername", HOST, *args],
+                        "-servername", HOST, "-nocommands", "-ign_eof", *args],
                        input=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
     return r.returncode, r.stdout.decode(errors="replace")
 
@@ -530,7 +530,8 @@ def test_session_resumption(mx, pki, tmp_path):
 def test_smtplib_starttls(mx, pki):
     inst = mx.start(smtpd_tls_security_level="encrypt", smtpd_tls_received_header="yes")
     import smtplib
-    with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=30) as s:
+    # "localhost" is a subjectAltName of the server certificate.
+    with smtplib.SMTP("localhost", inst.smtp_port, timeout=30) as s:
         s.ehlo("py.test")
         assert s.has_extn("starttls")
         code, text = s.starttls(context=client_context(pki))
@@ -549,8 +550,8 @@ def test_smtplib_starttls(mx, pki):
 
 def test_swaks_tls(mx, pki):
     inst = mx.start(smtpd_tls_security_level="may")
-    r = subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(inst.smtp_port), "--tls",
-                        "--tls-verify", "--tls-ca-path", pki.ca, "--tls-verify-host", HOST,
+    r = subprocess.run(["swaks", "-4", "--server", "localhost", "--port", str(inst.smtp_port), "--tls",
+                        "--tls-verify", "--tls-ca-path", pki.ca,
                         "--ehlo", "swaks.test", "--from", "a@example.test", "--to", "alice@example.test",
                         "--body", "via swaks"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
