@@ -138,6 +138,9 @@ void smtpd_tls_pre_init(void)
     smtpd_tls_level();
     smtpd_tls_log_level = atoi(var_smtpd_tls_loglevel);
     smtpd_tls_ask = var_smtpd_tls_ask_ccert || (smtpd_tls_enforce && var_smtpd_tls_req_ccert);
+    /* Mandatory TLS implies smtpd_tls_auth_only (read by smtpd_sasl.c). */
+    if (smtpd_tls_enforce)
+        var_smtpd_tls_auth_only = true;
     if (smtpd_tls_use)
         smtpd_tls_ctx = smtpd_tls_context();
 }

@@ -165,10 +165,12 @@ def test_starttls_may(mx, pki):
                   r"data=1 quit=1 commands=7/8$")
     rec = received(inst, qid)
     assert rec[0] == "Received: from c.test (localhost [127.0.0.1])"
-    assert rec[1].startswith(f"\t(using {version} with cipher {cipher} (")
-    assert rec[-3] == "\t(No client certificate requested)"
-    assert re.fullmatch(rf"\tby {HOST} \(Postern\) with ESMTPS id {qid}", rec[-2])
-    # Without smtpd_tls_received_header only the protocol name says TLS.
+    # As Postfix 3.7 writes it (TLSv1.3: the key-exchange line closes the comment).
+    assert rec[1] == f"\t(using {version} with cipher {cipher} (256/256 bits)"
+    assert re.fullmatch(r"\t key-exchange X25519 server-signature RSA-PSS \(2048 bits\) "
+                        r"server-digest SHA256\)", rec[2]), rec
+    assert rec[3] == "\t(No client certificate requested)"
+    assert re.fullmatch(rf"\tby {HOST} \(Postern\) with ESMTPS id {qid}", rec[4])
 
 
 def test_received_without_tls_header(mx, pki):
@@ -591,3 +593,80 @@ def test_postfix_relays_over_tls(mx, pki, postfix):
     assert "\t(using TLSv1.3 with cipher " in text
     assert re.search(rf"\tby {HOST} \(Postern\) with ESMTPS id {qid}", text)
     assert "hello over tls" in text
+
+
+# --- more: required client certificates, wrapper mode with swaks, policy -------
+
+def test_req_ccert_at_encrypt(mx, pki):
+    inst = mx.start(smtpd_tls_security_level="encrypt", smtpd_tls_req_ccert="yes")
+    # A client with a certificate from the trusted CA gets through.
+    c = connect(inst)
+    ehlo_keywords(c)
+    starttls(c, pki, pki.client)
+    assert c.lines("EHLO c.test")[0] == f"250-{HOST}"
+    # Without one the handshake fails and the session ends.
+    mark = inst.log_mark()
+    c = connect(inst)
+    ehlo_keywords(c)
+    with pytest.raises((ssl.SSLError, EOFError, ConnectionResetError)):
+        starttls(c, pki)
+        c.lines("EHLO c.test")
+    inst.wait_log(r"lost connection after STARTTLS from localhost\[127\.0\.0\.1\]", since=mark)
+
+
+def test_swaks_wrapper_mode(mx, pki):
+    port = postern.free_port()
+    inst = mx.start(master_extra=f"127.0.0.1:{port} inet n - n - - smtpd\n"
+                                 f"  -o smtpd_tls_wrappermode=yes\n")
+    r = subprocess.run(["swaks", "-4", "--server", "localhost", "--port", str(port), "--tls-on-connect",
+                        "--tls-verify", "--tls-ca-path", pki.ca, "--ehlo", "swaks.test",
+                        "--from", "a@example.test", "--to", "bob@example.test", "--body", "wrapped"],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    out = r.stdout.decode(errors="replace")
+    assert r.returncode == 0, out
+    assert f"<~  {BANNER}" in out
+    assert "STARTTLS" not in out
+    assert re.search(rf"<~  250 2\.0\.0 Ok: queued as {QID}", out), out
+
+
+def test_malformed_search_order(mx, pki):
+    arg = "{ inline:{x=OK}, { search_order = cert_fingerprint, bogus } }"
+    inst = mx.start(smtpd_tls_security_level="may", smtpd_tls_ask_ccert="yes",
+                    smtpd_relay_restrictions=f"permit_mynetworks, check_ccert_access {arg}, "
+                                             "reject_unauth_destination")
+    c = connect(inst, "127.0.0.2")
+    ehlo_keywords(c)
+    # Without TLS the restriction is not even evaluated.
+    assert c.one("MAIL FROM:<a@example.test>") == "250 2.1.0 Ok"
+    assert c.one("RCPT TO:<u@remote.test>") == "554 5.7.1 <u@remote.test>: Relay access denied"
+    c = connect(inst, "127.0.0.2")
+    ehlo_keywords(c)
+    starttls(c, pki, pki.client)
+    ehlo_keywords(c)
+    assert c.one("MAIL FROM:<a@example.test>") == "250 2.1.0 Ok"
+    assert c.one("RCPT TO:<u@remote.test>") == "451 4.3.5 Server configuration error"
+    inst.wait_log(r'warning: check_ccert_access: malformed argument ".*": unknown search_order value')
+
+
+def test_policy_gets_tls_attributes(mx, pki):
+    from policyd import PolicyServer
+    server = PolicyServer()
+    try:
+        inst = mx.start(smtpd_tls_security_level="may", smtpd_tls_ask_ccert="yes",
+                        smtpd_relay_restrictions="permit_mynetworks, reject_unauth_destination",
+                        smtpd_recipient_restrictions=f"check_policy_service {server.endpoint}")
+        c = connect(inst)
+        ehlo_keywords(c)
+        tls = starttls(c, pki, pki.client)
+        ehlo_keywords(c)
+        transaction(c)
+        req = server.requests[0]
+        assert req["encryption_protocol"] == tls.version()
+        assert req["encryption_cipher"] == tls.cipher()[0]
+        assert req["encryption_keysize"] == str(tls.cipher()[2])
+        assert req["ccert_subject"] == "client.example.test"
+        assert req["ccert_issuer"] == "Postern Test CA"
+        assert req["ccert_fingerprint"] == pki.client.cert_fpr
+        assert req["ccert_pubkey_fingerprint"] == pki.client.pkey_fpr
+    finally:
+        server.close()
