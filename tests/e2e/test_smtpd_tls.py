@@ -523,8 +523,14 @@ def test_session_resumption(mx, pki, tmp_path):
     sess = str(tmp_path / "sess.pem")
     rc, out = s_client(inst.smtp_port, "-sess_out", sess)
     assert rc == 0 and "New, TLSv1.3" in out, out
+    # Hold the idle smtpd process, so another process must resume the
+    # session (the ticket key is shared between processes).
+    holder = connect(inst)
     rc, out = s_client(inst.smtp_port, "-sess_in", sess)
     assert rc == 0 and "Reused, TLSv1.3" in out, out
+    holder.close()
+    pids = re.findall(r"smtpd\[(\d+)\]: Anonymous TLS connection established", inst.log())
+    assert len(pids) == 2 and pids[0] != pids[1], pids
 
 
 # --- other real clients ---------------------------------------------------------
