@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -365,12 +366,13 @@ mech_list: PLAIN LOGIN CRAM-MD5
 
 
 @pytest.mark.parametrize("mech_filter, want_mech", [("", "CRAM-MD5"), ("plain", "PLAIN")])
-def test_interop_postfix_smtpd_sasldb(make_instance, tmp_path, mech_filter, want_mech):
+def test_interop_postfix_smtpd_sasldb(make_instance, mech_filter, want_mech):
     if os.geteuid() != 0 or not shutil.which("saslpasswd2"):
         raise AssertionError("needs root and sasl2-bin (saslpasswd2)")
     from smtpd_systems import PostfixSmtpd
-    pf = PostfixSmtpd(str(tmp_path / "pf"))
-    sasl_dir = os.path.join(pf.root, "sasl")
+    pf = PostfixSmtpd(tempfile.mkdtemp(prefix="postern-smtp-sasl-"))
+    # Debian's Postfix reads $config_directory/sasl/smtpd.conf.
+    sasl_dir = os.path.join(pf.conf, "sasl")
     os.makedirs(sasl_dir, exist_ok=True)
     sasldb = os.path.join(sasl_dir, "sasldb2")
     subprocess.run(["saslpasswd2", "-c", "-p", "-f", sasldb, "-u", "pf.test", "relayuser"],
@@ -379,7 +381,7 @@ def test_interop_postfix_smtpd_sasldb(make_instance, tmp_path, mech_filter, want
     os.chmod(sasldb, 0o600)
     with open(os.path.join(sasl_dir, "smtpd.conf"), "w") as f:
         f.write(SMTPD_CONF.format(sasldb=sasldb))
-    pf.configure({"smtpd_sasl_auth_enable": "yes", "cyrus_sasl_config_path": sasl_dir,
+    pf.configure({"smtpd_sasl_auth_enable": "yes",
                   "smtpd_sasl_local_domain": "pf.test",
                   "smtpd_sasl_security_options": "noanonymous",
                   "mynetworks": "192.0.2.0/24",
@@ -402,7 +404,7 @@ def test_interop_postfix_smtpd_sasldb(make_instance, tmp_path, mech_filter, want
                          rf"sasl_method={want_mech}, sasl_username=relayuser@pf\.test$", log, re.M), log
         assert len(pf_queued(pf)) == 1
     finally:
-        pf.stop()
+        pf.close()
 
 
 def pf_queued(pf):
