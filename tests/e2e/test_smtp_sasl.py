@@ -370,7 +370,8 @@ def test_interop_postfix_smtpd_sasldb(make_instance, mech_filter, want_mech):
     if os.geteuid() != 0 or not shutil.which("saslpasswd2"):
         raise AssertionError("needs root and sasl2-bin (saslpasswd2)")
     from smtpd_systems import PostfixSmtpd
-    pf = PostfixSmtpd(tempfile.mkdtemp(prefix="postern-smtp-sasl-"))
+    work = tempfile.mkdtemp(prefix="postern-smtp-sasl-")
+    pf = PostfixSmtpd(work)
     # Debian's Postfix reads $config_directory/sasl/smtpd.conf.
     sasl_dir = os.path.join(pf.conf, "sasl")
     os.makedirs(sasl_dir, exist_ok=True)
@@ -405,6 +406,7 @@ def test_interop_postfix_smtpd_sasldb(make_instance, mech_filter, want_mech):
         assert len(pf_queued(pf)) == 1
     finally:
         pf.close()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def pf_queued(pf):
