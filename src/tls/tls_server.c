@@ -183,7 +183,8 @@ static int tls_ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EV
             if (memcmp(name, app->ticket_keys[i].name, 16) == 0 &&
                 app->ticket_keys[i].created + 2 * (time_t)app->cache_timeout > now) {
                 key = &app->ticket_keys[i];
-                result = i == 0 ? 1 : 2;
+                /* A TLSv1.3 client uses each ticket once: always send a fresh one. */
+                result = i == 0 && SSL_version(ssl) < TLS1_3_VERSION ? 1 : 2;
             }
         if (key == NULL)
             return 0; /* unknown or expired key: full handshake */
