@@ -194,7 +194,8 @@ extern void tls_session_stop(TLS_APPL_STATE *app, VSTREAM *stream, int timeout, 
  * "Anonymous|Untrusted|Trusted|Verified TLS connection established
  * from|to NAMADDR: PROTOCOL with cipher CIPHER (USE/ALG bits)" plus the
  * key-exchange/signature details, as Postfix logs at loglevel >= 1.
- * ROLE is "from" (server) or "to" (client). The details are known for
+ * ROLE is "from" (server) or "to" (client). tls_server_start() and
+ * tls_client_start() log it themselves when log_level >= 1. The details are known for
  * TLSv1.3 only (Postfix 3.7 prints none for older protocols):
  * " key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest
  * SHA256 client-signature ECDSA (prime256v1) client-digest SHA256", an EC
