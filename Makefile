@@ -74,7 +74,7 @@ $(BUILD)/obj/$(1)/%.o: INCS := $$($(1)_INCS)
 $(BUILD)/lib/lib$(1).a: $$($(1)_OBJ)
 	@mkdir -p $$(@D)
 	$$(SAY) AR $$@
-	$$(Q)$$(AR) rcs $$@ $$^
+	$$(Q)rm -f $$@ && $$(AR) rcs $$@ $$^
 LIBRARIES += $(BUILD)/lib/lib$(1).a
 OBJECTS   += $$($(1)_OBJ)
 $$(eval $$(call unit_tests,$(1),$$($(1)_LIBS),$$(foreach l,$(1) $(2),$$($$(l)_LDLIBS))))
