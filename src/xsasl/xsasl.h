@@ -121,7 +121,7 @@ extern void xsasl_client_free(XSASL_CLIENT *client);
  * *MECHANISM is set to the chosen name (owned by the client); INIT holds
  * the base64 initial response or is empty when the mechanism has none.
  * XSASL_AUTH_OK when a mechanism was chosen; XSASL_AUTH_FAIL when none
- * is allowed (REPLY says why: "no mechanism available").
+ * is allowed (INIT then says why: "no mechanism available").
  */
 extern int xsasl_client_first(XSASL_CLIENT *client, const char *mechanisms, const char *username,
                               const char *password, const char **mechanism, VSTRING *init);

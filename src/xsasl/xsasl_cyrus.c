@@ -213,6 +213,7 @@ static int xsasl_cyrus_server_first(XSASL_SERVER *xsasl, const char *mechanism, 
     unsigned inlen = 0;
     const char *out = NULL;
     unsigned outlen = 0;
+    int status;
 
     myfree(server->username);
     server->username = NULL;
@@ -226,8 +227,8 @@ static int xsasl_cyrus_server_first(XSASL_SERVER *xsasl, const char *mechanism, 
         in = vstring_str(server->decoded);
         inlen = (unsigned)VSTRING_LEN(server->decoded);
     }
-    return xsasl_cyrus_server_result(
-        server, sasl_server_start(server->conn, mechanism, in, inlen, &out, &outlen), out, outlen, reply);
+    status = sasl_server_start(server->conn, mechanism, in, inlen, &out, &outlen);
+    return xsasl_cyrus_server_result(server, status, out, outlen, reply);
 }
 
 /* Continue with the client's base64 RESPONSE. */
@@ -236,15 +237,15 @@ static int xsasl_cyrus_server_next(XSASL_SERVER *xsasl, const char *response, VS
     XSASL_CYRUS_SERVER *server = (XSASL_CYRUS_SERVER *)xsasl;
     const char *out = NULL;
     unsigned outlen = 0;
+    int status;
 
     if (base64_decode(server->decoded, response, strlen(response)) == NULL) {
         vstring_strcpy(reply, "Invalid base64 data in continued response");
         return XSASL_AUTH_FORM;
     }
-    return xsasl_cyrus_server_result(server,
-                                     sasl_server_step(server->conn, vstring_str(server->decoded),
-                                                      (unsigned)VSTRING_LEN(server->decoded), &out, &outlen),
-                                     out, outlen, reply);
+    status = sasl_server_step(server->conn, vstring_str(server->decoded),
+                              (unsigned)VSTRING_LEN(server->decoded), &out, &outlen);
+    return xsasl_cyrus_server_result(server, status, out, outlen, reply);
 }
 
 /* The login name after XSASL_AUTH_OK. */
