@@ -93,7 +93,8 @@ extern int xsasl_server_first(XSASL_SERVER *server, const char *mechanism, const
                               VSTRING *reply);
 /* Continue with the client's base64 RESPONSE. */
 extern int xsasl_server_next(XSASL_SERVER *server, const char *response, VSTRING *reply);
-/* The authenticated login name after XSASL_AUTH_OK. */
+/* The authenticated login name after XSASL_AUTH_OK (after a failure:
+ * the name the backend reported, or NULL; for the log only). */
 extern const char *xsasl_server_get_username(XSASL_SERVER *server);
 
 /* Client side. */

@@ -14,7 +14,9 @@
  * ERROR" and a NULL session when the server cannot be reached at session
  * start; a lost connection or a malformed answer during an exchange is
  * XSASL_AUTH_TEMP; FAIL is XSASL_AUTH_FAIL (XSASL_AUTH_TEMP with "temp")
- * with Dovecot's reason, or an empty reply when it gave none.
+ * with Dovecot's reason, or an empty reply when it gave none (Postfix
+ * then says "(reason unavailable)"). After FAIL the username is the one
+ * Dovecot named, if any, for the log's sasl_username as Postfix logs it.
  */
 #include "sys_defs.h"
 
@@ -305,9 +307,13 @@ static int xsasl_dovecot_answer(XSASL_DOVECOT_SERVER *server, VSTRING *reply)
         } else if (strcmp(cmd, "FAIL") == 0) {
             status = XSASL_AUTH_FAIL;
             for (size_t i = 2; i < fields->argc; i++) {
-                if (strncmp(fields->argv[i], "reason=", 7) == 0)
+                if (strncmp(fields->argv[i], "reason=", 7) == 0) {
                     vstring_strcpy(reply, fields->argv[i] + 7);
-                else if (strcmp(fields->argv[i], "temp") == 0)
+                } else if (strncmp(fields->argv[i], "user=", 5) == 0) {
+                    /* Not a login: only for the log's sasl_username. */
+                    myfree(server->username);
+                    server->username = mystrdup(fields->argv[i] + 5);
+                } else if (strcmp(fields->argv[i], "temp") == 0)
                     status = XSASL_AUTH_TEMP;
             }
             server->request_id = 0;

@@ -313,7 +313,7 @@ static void test_exchanges(void **state UNUSED)
          {NULL},
          {XSASL_AUTH_FAIL},
          {"Password mismatch"},
-         NULL,
+         "alice",
          NULL},
         {"PLAIN then response",
          false,
