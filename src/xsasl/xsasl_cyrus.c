@@ -341,17 +341,17 @@ typedef struct XSASL_CYRUS_CLIENT {
 
 static int xsasl_cyrus_client_inited;
 
-/* SASL_CB_USER and SASL_CB_AUTHNAME: the login name. */
+/* SASL_CB_AUTHNAME: the login name; SASL_CB_USER: an empty authorization
+ * identity (PLAIN sends "\0user\0password", as Postfix's client does). */
 static int xsasl_cyrus_client_user(void *context, int id, const char **result, unsigned *len)
 {
     XSASL_CYRUS_CLIENT *client = context;
 
-    (void)id;
     if (client->username == NULL)
         return SASL_FAIL;
-    *result = client->username;
+    *result = id == SASL_CB_USER ? "" : client->username;
     if (len)
-        *len = (unsigned)strlen(client->username);
+        *len = (unsigned)strlen(*result);
     return SASL_OK;
 }
 
