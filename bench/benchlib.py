@@ -444,6 +444,8 @@ class Meter:
         self.method = "/proc"
         self.pid = None
         tag = f"postern-bench-{name}-{os.getpid()}"
+        if os.environ.get("BENCH_NO_CGROUP"):
+            return  # forced /proc accounting (bench/README.md)
         for attempt in (self._try_v1, self._try_v2):
             try:
                 if attempt(tag):
