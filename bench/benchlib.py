@@ -421,6 +421,18 @@ def _own_cgroup(controller):
     return None
 
 
+def _remove_stale(parent):
+    """Remove empty cgroups of earlier runs (postern-bench-*-PID, PID gone)
+    that were killed before they could clean up."""
+    for entry in os.listdir(parent):
+        m = re.fullmatch(r"postern-bench-.*-(\d+)", entry)
+        if m and not os.path.exists(f"/proc/{m.group(1)}"):
+            try:
+                os.rmdir(os.path.join(parent, entry))
+            except OSError:
+                pass  # still has processes: leave it
+
+
 class Meter:
     """CPU seconds and peak memory of one system: the master and every
     process it starts, exited ones included (never the load generator).
@@ -462,6 +474,7 @@ class Meter:
             if own is None or not os.path.isdir(base) or not os.path.exists(f"{base}/cgroup.procs"):
                 return False
             d = os.path.join(base + own, tag)
+            _remove_stale(os.path.dirname(d))
             os.mkdir(d)
             dirs[ctrl] = d
             self.dirs = dirs
@@ -474,6 +487,7 @@ class Meter:
         if own is None or not os.path.exists(f"{base}/cgroup.procs"):
             return False
         d = os.path.join(base + own, tag)
+        _remove_stale(os.path.dirname(d))
         os.mkdir(d)
         self.dirs = {"v2": d}
         if not os.path.exists(os.path.join(d, "memory.stat")):
