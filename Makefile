@@ -57,7 +57,7 @@ else
 Q := @
 SAY = @printf '  %-7s %s\n'
 endif
-.PHONY: all check unit-tests run install clean deps asan check-asan valgrind format fuzz fuzz-check
+.PHONY: all check unit-tests run install clean deps asan check-asan valgrind format fuzz fuzz-check bench
 
 LIBRARIES :=
 PROGRAMS  :=
@@ -139,6 +139,13 @@ unit-tests: all
 run: deps
 	@$(MAKE) --no-print-directory all
 	@tools/run-instance --build $(BUILD)
+
+# Every benchmark scenario, Postern against Debian's Postfix (bench/README.md);
+# BENCH_FLAGS passes options to bench/run (e.g. BENCH_FLAGS=--quick).
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@if [ "$$(id -u)" -eq 0 ]; then bench/run --build $(BUILD) $(BENCH_FLAGS); \
+	else sudo bench/run --build $(BUILD) $(BENCH_FLAGS); fi
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan SANITIZE=1 all

@@ -9,10 +9,18 @@
  *       -R resumes the previous session of the same process (RFC 5077
  *       ticket or session id) instead of a full handshake each time.
  *       Prints "sessions=N resumed=R failed=F" and exits 1 if any failed.
- *   tls-load sink -c CERT -k KEY PORT
+ *   tls-load sink [-c CERT -k KEY] [-4 PCT] [-5 PCT] PORT
  *       An ESMTP server on 127.0.0.1:PORT offering STARTTLS (and taking
  *       mail in plaintext too), one process per connection; every
  *       accepted message prints "mesg=N" (N: messages so far) on stdout.
+ *       Without -c/-k: plaintext only (no STARTTLS offered).
+ *       Smart mode (bench/run's relay-smart): -4 PCT answers PCT % of
+ *       all RCPT commands with 450, -5 PCT another PCT % with 550, spread
+ *       evenly over one shared RCPT counter (the k-th RCPT of the sink's
+ *       life gets slot (k * 37) % 100: below PCT4 450, below PCT4+PCT5
+ *       550). Mail from the null sender (bounces) is always accepted. A
+ *       DATA with no accepted recipient gets 554. Each such RCPT prints
+ *       "rcpt=CODE" (250, 450 or 550) on stdout.
  *
  * Built by bench/tls (cc ... -lssl -lcrypto); not part of Postern.
  */
@@ -264,18 +272,34 @@ static int source_main(int argc, char **argv)
     return *failed ? 1 : 0;
 }
 
-/* One server session of the sink. */
+/* Shares of RCPT commands that get 450 and 550 (smart mode; 0: none). */
+static int sink_pct4, sink_pct5;
+
+/* The reply to RCPT number K (0-based, counted over the sink's life). */
+static const char *sink_rcpt_reply(long k)
+{
+    int slot = (int)((k * 37) % 100);
+
+    if (slot < sink_pct4)
+        return "450 4.2.0 <rcpt>: Recipient address rejected: try again later (tls-load)\r\n";
+    if (slot < sink_pct4 + sink_pct5)
+        return "550 5.1.1 <rcpt>: Recipient address rejected: User unknown (tls-load)\r\n";
+    return NULL;
+}
+
+/* One server session of the sink. COUNTER[0]: messages, [1]: RCPTs. */
 static void sink_session(SSL_CTX *ctx, int fd, long *counter)
 {
     CONN c = {.fd = fd};
     char line[1024];
-    int data = 0;
+    int data = 0, rcpts = 0, null_sender = 0;
 
     conn_printf(&c, "220 sink.example.test ESMTP tls-load\r\n");
     while (conn_line(&c, line, sizeof(line)) == 0) {
         if (data) {
             if (strcmp(line, ".") == 0) {
                 data = 0;
+                rcpts = 0;
                 long n = __atomic_add_fetch(counter, 1, __ATOMIC_SEQ_CST);
 
                 printf("mesg=%ld\n", n);
@@ -286,19 +310,44 @@ static void sink_session(SSL_CTX *ctx, int fd, long *counter)
         }
         if (strncasecmp(line, "EHLO", 4) == 0) {
             conn_printf(&c, "250-sink.example.test\r\n250-PIPELINING\r\n250-8BITMIME\r\n%s250 SIZE 0\r\n",
-                        c.ssl ? "" : "250-STARTTLS\r\n");
+                        c.ssl || ctx == NULL ? "" : "250-STARTTLS\r\n");
         } else if (strncasecmp(line, "HELO", 4) == 0) {
             conn_printf(&c, "250 sink.example.test\r\n");
-        } else if (strncasecmp(line, "STARTTLS", 8) == 0 && !c.ssl) {
+        } else if (strncasecmp(line, "STARTTLS", 8) == 0 && !c.ssl && ctx != NULL) {
             conn_printf(&c, "220 2.0.0 Ready to start TLS\r\n");
             c.len = 0;
             c.ssl = SSL_new(ctx);
             SSL_set_fd(c.ssl, fd);
             if (SSL_accept(c.ssl) != 1)
                 break;
+        } else if (strncasecmp(line, "MAIL", 4) == 0) {
+            rcpts = 0;
+            null_sender = strstr(line, "<>") != NULL;
+            conn_printf(&c, "250 2.1.0 Ok\r\n");
+        } else if (strncasecmp(line, "RCPT", 4) == 0) {
+            const char *reject = NULL;
+
+            if (!null_sender && (sink_pct4 || sink_pct5)) {
+                reject = sink_rcpt_reply(__atomic_fetch_add(counter + 1, 1, __ATOMIC_SEQ_CST));
+                printf("rcpt=%.3s\n", reject ? reject : "250");
+                fflush(stdout);
+            }
+            if (reject) {
+                conn_printf(&c, "%s", reject);
+            } else {
+                rcpts++;
+                conn_printf(&c, "250 2.1.5 Ok\r\n");
+            }
+        } else if (strncasecmp(line, "RSET", 4) == 0) {
+            rcpts = 0;
+            conn_printf(&c, "250 2.0.0 Ok\r\n");
         } else if (strncasecmp(line, "DATA", 4) == 0) {
-            conn_printf(&c, "354 End data with <CR><LF>.<CR><LF>\r\n");
-            data = 1;
+            if (rcpts == 0 && (sink_pct4 || sink_pct5)) {
+                conn_printf(&c, "554 5.5.1 Error: no valid recipients\r\n");
+            } else {
+                conn_printf(&c, "354 End data with <CR><LF>.<CR><LF>\r\n");
+                data = 1;
+            }
         } else if (strncasecmp(line, "QUIT", 4) == 0) {
             conn_printf(&c, "221 2.0.0 Bye\r\n");
             break;
@@ -316,22 +365,30 @@ static void sink_session(SSL_CTX *ctx, int fd, long *counter)
 static int sink_main(int argc, char **argv)
 {
     const char *cert = NULL, *key = NULL;
+    const char *usage = "usage: sink [-c CERT -k KEY] [-4 PCT] [-5 PCT] PORT";
+    SSL_CTX *ctx = NULL;
     int ch;
 
-    while ((ch = getopt(argc, argv, "c:k:")) != -1) {
+    while ((ch = getopt(argc, argv, "c:k:4:5:")) != -1) {
         if (ch == 'c')
             cert = optarg;
         else if (ch == 'k')
             key = optarg;
+        else if (ch == '4')
+            sink_pct4 = atoi(optarg);
+        else if (ch == '5')
+            sink_pct5 = atoi(optarg);
         else
-            die("usage: sink -c CERT -k KEY PORT");
+            die("%s", usage);
     }
-    if (!cert || !key || optind != argc - 1)
-        die("usage: sink -c CERT -k KEY PORT");
-    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
-
-    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 || SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
-        die("cannot load %s / %s", cert, key);
+    if (!cert != !key || optind != argc - 1 || sink_pct4 < 0 || sink_pct5 < 0 || sink_pct4 + sink_pct5 > 100)
+        die("%s", usage);
+    if (cert) {
+        ctx = SSL_CTX_new(TLS_server_method());
+        if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+            SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
+            die("cannot load %s / %s", cert, key);
+    }
     long *counter = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[optind]))};
     int lfd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
