@@ -25,6 +25,10 @@
  */
 #include "sys_defs.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -331,6 +335,15 @@ TLS_SESS_STATE *tls_server_start(TLS_APPL_STATE *app, const TLS_SERVER_START_PRO
         SSL_free(ssl);
         return NULL;
     }
+    /*
+     * No Nagle delay: the server's last handshake flight and its session
+     * tickets go out in separate writes before the client speaks again;
+     * with Nagle the second waited for the client's delayed ACK (40 ms per
+     * session, bench/tls). Fails harmlessly on a non-TCP stream.
+     */
+    int nodelay = 1;
+
+    (void)setsockopt(vstream_fileno(props->stream), IPPROTO_TCP, TCP_NODELAY, &nodelay, sizeof(nodelay));
     TLS_SESS_PRIV *priv = tls_sess_alloc(app, ssl, props->stream, namaddr, TLS_LEV_NONE);
 
     if (tls_stream_handshake(priv, true, props->timeout > 0 ? props->timeout * 1000 : -1) <= 0) {
