@@ -481,18 +481,24 @@ static void smtp_service(VSTREAM *client, char *service UNUSED, char **argv UNUS
     (void)deliver_request_done(client, request, status);
 }
 
+/* While privileged: TLS keys and certificates, the TLS policy tables. */
+static void smtp_pre_init(char *service UNUSED, char **argv UNUSED)
+{
+    smtp_tls_init();
+}
+
 /* Read the parameters once the configuration is known. */
 static void smtp_post_init(char *service UNUSED, char **argv UNUSED)
 {
     smtp_params_init();
     smtp_cache_init();
-    smtp_tls_init();
     smtp_sasl_init();
 }
 
 int main(int argc, char **argv)
 {
     static const MAIL_SERVER_OPTS opts = {
+        .pre_init = smtp_pre_init,
         .post_init = smtp_post_init,
     };
     const char *slash = strrchr(argv[0], '/');

@@ -296,10 +296,15 @@ def test_client_certificate_seen_by_peer(make_instance, dns_server, peer, pki, f
     p = peer(starttls=True, tls_cert=pki.server, tls_ca=pki.ca)
     dns = dns_server(ZONE)
     inst = make_instance()
+    # Private keys must be readable by the instance's user.
     if form == "cert_file":
-        creds = {"smtp_tls_cert_file": pki.client.cert, "smtp_tls_key_file": pki.client.key}
+        with open(pki.client.key) as f:
+            inst.write_file("client.key", f.read(), mode=0o600)
+        creds = {"smtp_tls_cert_file": pki.client.cert, "smtp_tls_key_file": f"{inst.path}/client.key"}
     else:
-        creds = {"smtp_tls_chain_files": pki.client.chain}
+        with open(pki.client.chain) as f:
+            inst.write_file("client.pem", f.read(), mode=0o600)
+        creds = {"smtp_tls_chain_files": f"{inst.path}/client.pem"}
     configure(inst, dns, p, smtp_tls_security_level="encrypt", **creds)
     qid = submit(inst, ["bob@example.com"], BODY)
     got = line_for(inst, qid, "bob@example.com")
@@ -398,7 +403,7 @@ def test_postfix_smtpd_receives_over_starttls(make_instance, pki):
                       "local_transport": "discard:received by postfix",
                       "smtpd_tls_security_level": "may", "smtpd_tls_cert_file": pki.server.cert,
                       "smtpd_tls_key_file": pki.server.key, "smtpd_tls_loglevel": "1",
-                      "header_checks": "regexp:{{/^Received: .* with (ESMTPS?) id /  WARN via $1}}"})
+                      "header_checks": "regexp:{{/^Received: / WARN seen}}"})
         pf.start()
         inst = make_instance()
         inst.settings.update({"relayhost": f"[127.0.0.1]:{pf.port}", "smtp_tls_security_level": "encrypt",
@@ -413,7 +418,8 @@ def test_postfix_smtpd_receives_over_starttls(make_instance, pki):
                       rf"127\.0\.0\.1\[127\.0\.0\.1\]:{pf.port}: TLSv1")
         pf.wait_log(r"postfix/smtpd\[\d+\]: \w+ TLS connection established from \S+\[127\.0\.0\.1\]: TLSv1")
         # Postfix's cleanup saw its own Received: header say ESMTPS.
-        pf.wait_log(rf"{pf_qid}: warning: header Received: from .*: via ESMTPS$")
+        pf.wait_log(rf"{pf_qid}: warning: header Received: from mail\.example\.com \(localhost \[127\.0\.0\.1\]\)"
+                    rf".*by pf\.example\.test \(Postfix\) with ESMTPS id {pf_qid}.*: seen$")
         pf.wait_log(rf"{pf_qid}: from=<{re.escape(SENDER)}>, size=\d+, nrcpt=1")
     finally:
         pf.close()
