@@ -424,3 +424,27 @@ def test_postfix_smtpd_receives_over_starttls(make_instance, pki):
     finally:
         pf.close()
         shutil.rmtree(work, ignore_errors=True)
+
+
+# --- LMTP reads the lmtp_tls_* twins ------------------------------------------
+
+@pytest.mark.parametrize("level", ["encrypt", "may"])
+def test_lmtp_tls_twins(make_instance, dns_server, peer, pki, level):  # noqa: F811
+    p = peer(lmtp=True)
+    dns = dns_server(ZONE)
+    inst = make_instance()
+    # smtp_tls_security_level does not apply to lmtp; lmtp_tls_security_level does.
+    configure(inst, dns, p, nexthop=None, transport=False,
+              transport_maps=f"inline:{{example.com=lmtp:inet:{HOST}:{p.port}}}",
+              smtp_tls_security_level="none" if level == "encrypt" else "encrypt",
+              lmtp_tls_security_level=level)
+    qid = submit(inst, ["bob@example.com"], BODY)
+    got = line_for(inst, qid, "bob@example.com")
+    assert got["relay"] == f"{HOST}[127.0.0.1]:{p.port}"
+    if level == "encrypt":
+        assert (got["dsn"], got["status"], got["text"]) == \
+            ("4.7.4", "deferred", f"TLS is required, but was not offered by host {HOST}[127.0.0.1]")
+        assert_no_mail(p)
+    else:
+        assert (got["dsn"], got["status"]) == ("2.0.0", "sent"), got
+        assert p.wait_messages(1)[0].tls is None
