@@ -289,6 +289,7 @@ static void smtp_try_cached(SMTP_STATE *state)
     if (!smtp_tls_cache_ok(state) || (session = smtp_cache_find(state)) == NULL)
         return;
     state->nexthop = state->request->nexthop;
+    state->dest_text = state->request->nexthop;
     state->last_addr = false;
     (void)smtp_proto(state, session);
     smtp_session_end(state, session);
@@ -353,6 +354,7 @@ static int smtp_deliver(DELIVER_REQUEST *request)
             smtp_dest_free(&dest);
             continue;
         }
+        state.dest_text = sites->argv[si];
         if (dest.kind == SMTP_DEST_UNIX) {
             smtp_addr_list_init(&list);
             smtp_addr_list_add(&list, dest.name, dest.name, 0);
@@ -481,9 +483,11 @@ static void smtp_service(VSTREAM *client, char *service UNUSED, char **argv UNUS
     (void)deliver_request_done(client, request, status);
 }
 
-/* While privileged: TLS keys and certificates, the TLS policy tables. */
+/* Open what must be opened while privileged: smtp_sasl_password_maps,
+ * TLS keys and certificates, the TLS policy tables. */
 static void smtp_pre_init(char *service UNUSED, char **argv UNUSED)
 {
+    smtp_sasl_init();
     smtp_tls_init();
 }
 
@@ -492,7 +496,6 @@ static void smtp_post_init(char *service UNUSED, char **argv UNUSED)
 {
     smtp_params_init();
     smtp_cache_init();
-    smtp_sasl_init();
 }
 
 int main(int argc, char **argv)

@@ -186,6 +186,7 @@ typedef struct SMTP_STATE {
     /* TLS (smtp_tls.c): the policy of the destination and current host. */
     struct SMTP_TLS_POLICY *tls;
     bool tls_retry_plain; /* "may" handshake failed: same address, no TLS */
+    const char *dest_text;   /* the same as written: "[host]:587" (SASL key) */
 } SMTP_STATE;
 
 /* smtp_addr.c */
@@ -256,7 +257,7 @@ extern void smtp_tls_policy_done(SMTP_STATE *state);
 /* smtp_sasl.c: AUTH after EHLO (and after STARTTLS) when
  * smtp_sasl_auth_enable and smtp_sasl_password_maps have credentials for
  * this server; 0 to go on, or SMTP_PROTO_SITE/FINAL. smtp_sasl_init()
- * runs once after the configuration is read. */
+ * runs once before privileges are dropped (it opens the password tables). */
 extern void smtp_sasl_init(void);
 extern int smtp_sasl_authenticate(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *resp);
 

@@ -164,9 +164,7 @@ static int smtp_tls_handshake(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RES
         }
         return SMTP_PROTO_SITE;
     }
-    session->tls_context = sess;
-    if (p->loglevel >= 1)
-        tls_log_summary("to", sess);
+    session->tls_context = sess; /* tls_client_start() logged the summary */
     if (SMTP_TLS_MUST_TRUST(level) && !TLS_CERT_IS_TRUSTED(sess)) {
         smtp_site_fail(state, session->relay, "4.7.5", NULL, NULL, "Server certificate not trusted");
         if (polite)

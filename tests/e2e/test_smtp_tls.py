@@ -337,25 +337,46 @@ def tlsa(cert):
     return hashlib.sha256(cert.pkey_der).hexdigest()
 
 
-def dane_setup(make_instance, dns_server, peer, pki, zone_cert, signed=True, **params):  # noqa: F811
+def dane_setup(make_instance, dns_server, peer, pki, zone_cert, signed=True, mx_in_zone=True,
+               **params):  # noqa: F811
+    """A destination secure.test (plain.test unsigned) whose MX host is
+    mx.secure.test (mx_in_zone) or mx.example.test (the name in the
+    peer's certificate), with a 3 1 1 TLSA record for ZONE_CERT."""
     p = peer(starttls=True, tls_cert=pki.server)
     zone = "secure.test" if signed else "plain.test"
-    body = (f"@ MX 10 mx\nmx A 127.0.0.1\n"
-            f"_{p.port}._tcp.mx IN TLSA 3 1 1 {tlsa(zone_cert)}\n")
-    dns = dns_server({zone: body}, signed=[zone] if signed else [])
+    host_zone = zone if mx_in_zone else "example.test"
+    host_rrs = f"mx A 127.0.0.1\n_{p.port}._tcp.mx IN TLSA 3 1 1 {tlsa(zone_cert)}\n"
+    if mx_in_zone:
+        zones = {zone: "@ MX 10 mx\n" + host_rrs}
+    else:
+        zones = {zone: "@ MX 10 mx.example.test.\n", host_zone: host_rrs}
+    dns = dns_server(zones, signed=list(zones) if signed else [])
     inst = make_instance()
     settings = {"smtp_dns_support_level": "dnssec", "smtp_tls_security_level": "dane",
                 "smtp_tls_loglevel": "1"}
     settings.update(params)
     configure(inst, dns, p, nexthop=f"{zone}:{p.port}", **settings)
-    return inst, p, zone
+    return inst, p, f"mx.{host_zone}"
 
 
 def test_dane_matching_tlsa_is_verified(make_instance, dns_server, peer, pki):  # noqa: F811
-    inst, p, zone = dane_setup(make_instance, dns_server, peer, pki, pki.server)
+    inst, p, mx = dane_setup(make_instance, dns_server, peer, pki, pki.server, mx_in_zone=False)
     qid = submit(inst, ["bob@example.com"], BODY)
     got = line_for(inst, qid, "bob@example.com")
-    assert got["relay"] == f"mx.{zone}[127.0.0.1]:{p.port}"
+    assert got["relay"] == f"{mx}[127.0.0.1]:{p.port}"
+    assert (got["dsn"], got["status"]) == ("2.0.0", "sent"), got
+    inst.wait_log(rf"postfix/smtp\[\d+\]: Verified TLS connection established to "
+                  rf"{re.escape(mx)}\[127\.0\.0\.1\]:{p.port}: TLSv1")
+    assert_delivered_over_tls(p)
+
+
+def test_dane_ee_match_ignores_certificate_names(make_instance, dns_server, peer, pki):  # noqa: F811
+    # RFC 7672 3.1.1: a DANE-EE(3) match authenticates the server whatever
+    # names its certificate holds (mx.example.test here, not mx.secure.test).
+    inst, p, mx = dane_setup(make_instance, dns_server, peer, pki, pki.server)
+    qid = submit(inst, ["bob@example.com"], BODY)
+    got = line_for(inst, qid, "bob@example.com")
+    assert got["relay"] == f"mx.secure.test[127.0.0.1]:{p.port}"
     assert (got["dsn"], got["status"]) == ("2.0.0", "sent"), got
     inst.wait_log(rf"postfix/smtp\[\d+\]: Verified TLS connection established to "
                   rf"mx\.secure\.test\[127\.0\.0\.1\]:{p.port}: TLSv1")
@@ -363,7 +384,7 @@ def test_dane_matching_tlsa_is_verified(make_instance, dns_server, peer, pki):  
 
 
 def test_dane_non_matching_tlsa_is_deferred(make_instance, dns_server, peer, pki):  # noqa: F811
-    inst, p, zone = dane_setup(make_instance, dns_server, peer, pki, pki.wrong)
+    inst, p, mx = dane_setup(make_instance, dns_server, peer, pki, pki.wrong)
     qid = submit(inst, ["bob@example.com"], BODY)
     got = line_for(inst, qid, "bob@example.com")
     assert (got["dsn"], got["status"], got["text"]) == \
@@ -373,7 +394,7 @@ def test_dane_non_matching_tlsa_is_deferred(make_instance, dns_server, peer, pki
 
 def test_dane_unsigned_zone_is_opportunistic(make_instance, dns_server, peer, pki):  # noqa: F811
     # The TLSA record would not match, but without DNSSEC it does not count.
-    inst, p, zone = dane_setup(make_instance, dns_server, peer, pki, pki.wrong, signed=False)
+    inst, p, mx = dane_setup(make_instance, dns_server, peer, pki, pki.wrong, signed=False)
     qid = submit(inst, ["bob@example.com"], BODY)
     got = line_for(inst, qid, "bob@example.com")
     assert (got["dsn"], got["status"]) == ("2.0.0", "sent"), got
@@ -383,7 +404,7 @@ def test_dane_unsigned_zone_is_opportunistic(make_instance, dns_server, peer, pk
 
 
 def test_dane_only_unsigned_zone_is_deferred(make_instance, dns_server, peer, pki):  # noqa: F811
-    inst, p, zone = dane_setup(make_instance, dns_server, peer, pki, pki.server, signed=False,
+    inst, p, mx = dane_setup(make_instance, dns_server, peer, pki, pki.server, signed=False,
                                smtp_tls_security_level="dane-only")
     qid = submit(inst, ["bob@example.com"], BODY)
     got = line_for(inst, qid, "bob@example.com")
