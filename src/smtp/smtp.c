@@ -47,8 +47,10 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "smtp.h"
+#include "smtp_tls_policy.h"
 #include "sockets.h"
 #include "stringops.h"
+#include "tls.h"
 #include "vstream.h"
 
 /* An lmtp_* parameter's value, or DEF when not set anywhere. */
@@ -283,7 +285,8 @@ static void smtp_try_cached(SMTP_STATE *state)
 {
     SMTP_SESSION *session;
 
-    if ((session = smtp_cache_find(state)) == NULL)
+    /* A cached session is plaintext: not for a destination requiring TLS. */
+    if (!smtp_tls_cache_ok(state) || (session = smtp_cache_find(state)) == NULL)
         return;
     state->nexthop = state->request->nexthop;
     state->dest_text = state->request->nexthop;
@@ -346,6 +349,11 @@ static int smtp_deliver(DELIVER_REQUEST *request)
             continue;
         }
         state.nexthop = dest.name;
+        if (smtp_tls_policy_dest(&state, sites->argv[si], &dest) < 0) {
+            why_config = false;
+            smtp_dest_free(&dest);
+            continue;
+        }
         state.dest_text = sites->argv[si];
         if (dest.kind == SMTP_DEST_UNIX) {
             smtp_addr_list_init(&list);
@@ -403,6 +411,11 @@ static int smtp_deliver(DELIVER_REQUEST *request)
                 (ai + 1 >= list.len ||
                  (smtp_params.mx_address_limit > 0 && addr_count >= smtp_params.mx_address_limit) ||
                  (smtp_params.mx_session_limit > 0 && sess_count + 1 >= smtp_params.mx_session_limit));
+            /* The TLS level for this address (DANE: its TLSA records). */
+            if (smtp_tls_policy_host(&state, &dest, &list, list.info + ai) < 0) {
+                why_config = false;
+                continue;
+            }
             if ((session = smtp_connect(&state, &dest, list.info + ai)) == NULL) {
                 why_config = false;
                 continue;
@@ -415,6 +428,21 @@ static int smtp_deliver(DELIVER_REQUEST *request)
             for (int i = 0; i < request->rcpt_list.len; i++)
                 if (state.rcpt_stat[i] != SMTP_RCPT_DONE)
                     state.rcpt_stat[i] = SMTP_RCPT_PENDING;
+            /* Opportunistic TLS failed in the handshake: the same address
+             * again, in plaintext (smtp_tls.c). */
+            if (state.tls_retry_plain) {
+                state.tls_retry_plain = false;
+                state.tls->level = TLS_LEV_NONE;
+                if ((session = smtp_connect(&state, &dest, list.info + ai)) != NULL) {
+                    if (list.info[ai].pref == list.best_pref)
+                        session->features |= SMTP_FEAT_BEST_MX;
+                    result = smtp_proto(&state, session);
+                    smtp_session_end(&state, session);
+                    for (int i = 0; i < request->rcpt_list.len; i++)
+                        if (state.rcpt_stat[i] != SMTP_RCPT_DONE)
+                            state.rcpt_stat[i] = SMTP_RCPT_PENDING;
+                }
+            }
             why_config = config && state.why_site;
             why_config_name = config_name;
             if (result == SMTP_PROTO_FINAL) {
@@ -433,6 +461,7 @@ static int smtp_deliver(DELIVER_REQUEST *request)
     state.nexthop = request->nexthop;
     smtp_final_report(&state, why_config, why_config_name);
 
+    smtp_tls_policy_done(&state);
     argv_free(sites);
     dsb_free(why);
     dsb_free(state.why);
@@ -454,10 +483,12 @@ static void smtp_service(VSTREAM *client, char *service UNUSED, char **argv UNUS
     (void)deliver_request_done(client, request, status);
 }
 
-/* Open what must be opened while privileged (smtp_sasl_password_maps). */
+/* Open what must be opened while privileged: smtp_sasl_password_maps,
+ * TLS keys and certificates, the TLS policy tables. */
 static void smtp_pre_init(char *service UNUSED, char **argv UNUSED)
 {
     smtp_sasl_init();
+    smtp_tls_init();
 }
 
 /* Read the parameters once the configuration is known. */
@@ -465,7 +496,6 @@ static void smtp_post_init(char *service UNUSED, char **argv UNUSED)
 {
     smtp_params_init();
     smtp_cache_init();
-    smtp_tls_init();
 }
 
 int main(int argc, char **argv)

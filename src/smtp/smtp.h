@@ -96,6 +96,7 @@ typedef struct SMTP_ADDR {
     char *host;    /* MX host name or the address itself */
     char addr[64]; /* printable address */
     int pref;      /* MX preference; 0 for host lookups */
+    bool dnssec_valid; /* the address records were DNSSEC-validated (DANE) */
 } SMTP_ADDR;
 
 typedef struct SMTP_ADDR_LIST {
@@ -104,6 +105,8 @@ typedef struct SMTP_ADDR_LIST {
     int avail;
     int best_pref; /* preference of the best MX record (before pruning) */
     bool i_am_mx;  /* one of our addresses was in the MX list */
+    bool mx_lookup;      /* the addresses came from an MX lookup */
+    bool mx_dnssec_valid; /* ... whose answer was DNSSEC-validated (DANE) */
 } SMTP_ADDR_LIST;
 
 /* Results of smtp_addr_resolve(). */
@@ -180,6 +183,9 @@ typedef struct SMTP_STATE {
     bool config_problem;     /* the destination is relayhost or a fallback */
     const char *config_name; /* "relayhost" or "smtp_fallback_relay" */
     const char *nexthop;     /* the destination being tried */
+    /* TLS (smtp_tls.c): the policy of the destination and current host. */
+    struct SMTP_TLS_POLICY *tls;
+    bool tls_retry_plain; /* "may" handshake failed: same address, no TLS */
     const char *dest_text;   /* the same as written: "[host]:587" (SASL key) */
 } SMTP_STATE;
 
@@ -233,6 +239,20 @@ extern void smtp_tls_init(void);
 extern int smtp_tls_wrap(SMTP_STATE *state, SMTP_SESSION *session);
 extern int smtp_tls_starttls(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *resp);
 extern void smtp_tls_end(SMTP_SESSION *session);
+
+/* The TLS policy (smtp_tls_policy.c). smtp_tls_policy_dest() finds the
+ * level and attributes of one destination (DEST_TEXT as routed:
+ * "example.com", "[mx.example.net]:587") into state->tls; -1 with
+ * state->why set on a configuration problem. smtp_tls_policy_host()
+ * settles the level for one address (DANE: TLSA lookup); -1 with
+ * state->why set when the address must not be used. smtp_tls_cache_ok():
+ * may a cached plaintext connection serve the request's next hop?
+ * smtp_tls_policy_done() releases state->tls. */
+extern int smtp_tls_policy_dest(SMTP_STATE *state, const char *dest_text, const SMTP_DEST *dest);
+extern int smtp_tls_policy_host(SMTP_STATE *state, const SMTP_DEST *dest, const SMTP_ADDR_LIST *list,
+                                const SMTP_ADDR *addr);
+extern bool smtp_tls_cache_ok(SMTP_STATE *state);
+extern void smtp_tls_policy_done(SMTP_STATE *state);
 
 /* smtp_sasl.c: AUTH after EHLO (and after STARTTLS) when
  * smtp_sasl_auth_enable and smtp_sasl_password_maps have credentials for

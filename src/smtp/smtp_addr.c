@@ -204,6 +204,7 @@ void smtp_addr_list_add(SMTP_ADDR_LIST *list, const char *host, const char *addr
     a->host = mystrdup(host);
     snprintf(a->addr, sizeof(a->addr), "%s", addr);
     a->pref = pref;
+    a->dnssec_valid = false;
 }
 
 /* Free the list's memory; the list may be reused after init. */
@@ -310,6 +311,14 @@ static void smtp_protocols(bool *v4, bool *v6)
         *v4 = true;
 }
 
+/* DNS_REQ_FLAG_DNSSEC when smtp_dns_support_level (lmtp_...) is dnssec. */
+static unsigned smtp_dns_flags(void)
+{
+    const char *level = smtp_lmtp_mode ? mail_conf_eval("lmtp_dns_support_level") : var_smtp_dns_support_level;
+
+    return level != NULL && strcasecmp(level, "dnssec") == 0 ? DNS_REQ_FLAG_DNSSEC : 0;
+}
+
 /* Host lookup through DNS; a DNS_* status. */
 static int smtp_host_dns(const char *name, int pref, SMTP_ADDR_LIST *list, VSTRING *why)
 {
@@ -327,11 +336,13 @@ static int smtp_host_dns(const char *name, int pref, SMTP_ADDR_LIST *list, VSTRI
     if (v6)
         types[n++] = T_AAAA;
     types[n] = 0;
-    status = dns_lookup_v(name, 0, &rr, NULL, why, types);
+    status = dns_lookup_v(name, smtp_dns_flags(), &rr, NULL, why, types);
     if (status == DNS_OK) {
         for (DNS_RR *r = rr; r; r = r->next)
-            if (dns_rr_to_pa(r, &pa) != NULL)
+            if (dns_rr_to_pa(r, &pa) != NULL) {
                 smtp_addr_list_add(list, name, pa.buf, pref);
+                list->info[list->len - 1].dnssec_valid = r->dnssec_valid;
+            }
     }
     dns_rr_free(rr);
     return status;
@@ -403,7 +414,7 @@ static int smtp_domain_addr(const char *name, SMTP_ADDR_LIST *list, DSN_BUF *why
     int status;
     int result = SMTP_RESOLVE_OK;
 
-    status = dns_lookup(name, T_MX, 0, &mx, NULL, text);
+    status = dns_lookup(name, T_MX, smtp_dns_flags(), &mx, NULL, text);
     if (status == DNS_RETRY && var_ignore_mx_lookup_error) {
         msg_info("%s: MX lookup error ignored: %s", name, vstring_str(text));
         status = DNS_NOTFOUND;
@@ -416,6 +427,8 @@ static int smtp_domain_addr(const char *name, SMTP_ADDR_LIST *list, DSN_BUF *why
         /* Sort MX records (the address list is re-sorted stably later). */
         mx = dns_rr_sort(mx, dns_rr_compare_pref);
         list->best_pref = mx ? mx->pref : 0;
+        list->mx_lookup = true;
+        list->mx_dnssec_valid = mx != NULL && mx->dnssec_valid;
         for (DNS_RR *r = mx; r; r = r->next) {
             VSTRING *one = vstring_alloc(100);
 

@@ -231,6 +231,9 @@ bool smtp_cache_prepare(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *res
         return false;
     if (resp->code == 421 || vstream_ferror(session->stream))
         return false;
+    /* A TLS session cannot be handed to another process (no tlsproxy). */
+    if (session->tls_context != NULL)
+        return false;
     if (smtp_cache_params.reuse_count_limit > 0 &&
         session->reuse_count + 1 >= smtp_cache_params.reuse_count_limit)
         return false;

@@ -18,6 +18,14 @@ answers SERVFAIL for every name in them (how the tests get a
 deterministic temporary failure). Names outside every zone are REFUSED
 (recursion is off).
 
+DNSSEC: signed=["secure.test", ...] signs those zones (dnssec-keygen and
+dnssec-signzone, ECDSA P-256, NSEC) and starts a second named as a
+validating recursive resolver: trust anchors are the signed zones' KSKs,
+every query is forwarded to the authoritative named. server.address is
+then the resolver's: answers from signed zones carry the AD bit, answers
+from the other zones (and the broken ones) are passed on unvalidated.
+server.auth_port is the authoritative server's port.
+
 named runs authoritative only, in the foreground (-g), as the invoking
 user with its own directory; its stderr goes to DIR/named.log, which
 failure messages include. start() waits (bounded) for named's "running"
@@ -65,9 +73,12 @@ def _zone_text(zone, body):
 class DnsServer:
     """One named instance; see the module docstring."""
 
-    def __init__(self, zones, broken=(), host="127.0.0.1", port=None):
+    def __init__(self, zones, broken=(), host="127.0.0.1", port=None, signed=()):
         self.zones = dict(zones)
         self.broken = list(broken)
+        self.signed = list(signed)
+        self.auth_port = None
+        self.resolver = None
         self.host = host
         self.port = port
         self.dir = None
@@ -108,6 +119,8 @@ class DnsServer:
             name = f"zone{i}.db"
             with open(os.path.join(self.dir, name), "w") as f:
                 f.write(_zone_text(zone, body))
+            if zone in self.signed:
+                name = self._sign(zone, name)
             conf.append(f'zone "{zone}" {{ type primary; file "{name}"; }};')
         for i, zone in enumerate(self.broken):
             name = f"broken{i}.db"
@@ -119,6 +132,79 @@ class DnsServer:
             f.write("\n".join(conf) + "\n")
         return path
 
+    def _sign(self, zone, name):
+        """Sign zone file NAME; the signed file's name. Keeps the KSK."""
+        def keygen(*flags):
+            r = subprocess.run(["dnssec-keygen", "-q", "-K", self.dir, "-a", "ECDSAP256SHA256",
+                                *flags, "-n", "ZONE", zone], check=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            return r.stdout.strip()
+        zsk = keygen()
+        ksk = keygen("-f", "KSK")
+        path = os.path.join(self.dir, name)
+        with open(path, "a") as f:
+            for key in (zsk, ksk):
+                f.write(f"$INCLUDE {os.path.join(self.dir, key)}.key\n")
+        subprocess.run(["dnssec-signzone", "-q", "-K", self.dir, "-o", zone, "-k",
+                        os.path.join(self.dir, ksk), "-f", path + ".signed", path,
+                        os.path.join(self.dir, zsk)],
+                       check=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.dir)
+        with open(os.path.join(self.dir, ksk + ".key")) as f:
+            for line in f:
+                if line.startswith(";") or "DNSKEY" not in line:
+                    continue
+                fields = line.split()
+                i = fields.index("DNSKEY")
+                self._anchors.append((zone, fields[i + 1], fields[i + 2], fields[i + 3],
+                                      "".join(fields[i + 4:])))
+        return name + ".signed"
+
+    def _resolver_config(self):
+        conf = [
+            "options {",
+            f'    directory "{self.dir}/resolver";',
+            f'    pid-file "{self.dir}/resolver/named.pid";',
+            f'    session-keyfile "{self.dir}/resolver/session.key";',
+            f'    managed-keys-directory "{self.dir}/resolver";',
+            f"    listen-on port {self.port} {{ {self.host}; }};",
+            "    listen-on-v6 { none; };",
+            "    recursion yes;",
+            "    allow-recursion { any; };",
+            "    allow-query { any; };",
+            "    allow-query-cache { any; };",
+            "    dnssec-validation yes;",
+            "    qname-minimization disabled;",
+            "    forward only;",
+            f"    forwarders {{ {self.host} port {self.auth_port}; }};",
+            "    notify no;",
+            "};",
+            "controls { };",
+            "trust-anchors {",
+        ]
+        for zone, flags, proto, alg, key in self._anchors:
+            conf.append(f'    "{zone}." static-key {flags} {proto} {alg} "{key}";')
+        conf.append("};")
+        path = os.path.join(self.dir, "resolver", "named.conf")
+        with open(path, "w") as f:
+            f.write("\n".join(conf) + "\n")
+        return path
+
+    def _run_named(self, conf, log_path, timeout):
+        log = open(log_path, "wb")
+        proc = subprocess.Popen([NAMED, "-g", "-c", conf, "-n", "1"],
+                                stdin=subprocess.DEVNULL, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with open(log_path, errors="replace") as f:
+                if "running" in f.read().split():
+                    return proc, True
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        return proc, False
+
     def start(self, timeout=20):
         """Write the configuration, start named, wait until it runs."""
         if not os.path.exists(NAMED):
@@ -126,7 +212,18 @@ class DnsServer:
         self.dir = tempfile.mkdtemp(prefix="postern-dns-")
         if self.port is None:
             self.port = free_udp_tcp_port(self.host)
-        conf = self._write_config()
+        self._anchors = []
+        if self.signed:
+            # The authoritative server on its own port, the resolver on ours.
+            self.auth_port = free_udp_tcp_port(self.host)
+            while self.auth_port == self.port:
+                self.auth_port = free_udp_tcp_port(self.host)
+            public_port, self.port = self.port, self.auth_port
+            conf = self._write_config()
+            self.port = public_port
+        else:
+            self.auth_port = self.port
+            conf = self._write_config()
         log = open(os.path.join(self.dir, "named.log"), "wb")
         self.proc = subprocess.Popen([NAMED, "-g", "-c", conf, "-n", "1"],
                                      stdin=subprocess.DEVNULL, stdout=log,
@@ -137,7 +234,17 @@ class DnsServer:
         while time.monotonic() < deadline:
             text = self.log()
             if "running" in text.split():
-                return self
+                if not self.signed:
+                    return self
+                os.mkdir(os.path.join(self.dir, "resolver"))
+                rlog = os.path.join(self.dir, "resolver", "named.log")
+                self.resolver, ok = self._run_named(self._resolver_config(), rlog, timeout)
+                if ok:
+                    return self
+                with open(rlog, errors="replace") as f:
+                    text = f.read()
+                self.stop()
+                raise AssertionError(f"validating named did not start on {self.address}:\n{text}")
             if self.proc.poll() is not None:
                 break
             time.sleep(0.05)
@@ -146,7 +253,16 @@ class DnsServer:
         raise AssertionError(f"named did not start on {self.address}:\n{log_text}")
 
     def stop(self):
-        """Stop named and remove its directory."""
+        """Stop named (both, with signed zones) and remove its directory."""
+        if self.resolver is not None:
+            if self.resolver.poll() is None:
+                self.resolver.send_signal(signal.SIGTERM)
+                try:
+                    self.resolver.wait(10)
+                except subprocess.TimeoutExpired:
+                    self.resolver.kill()
+                    self.resolver.wait()
+            self.resolver = None
         if self.proc is not None:
             if self.proc.poll() is None:
                 self.proc.send_signal(signal.SIGTERM)
@@ -172,7 +288,7 @@ def dns_server():
     """Factory fixture: dns_server(zones, broken=()) -> started DnsServer."""
     started = []
 
-    def make(zones, broken=(), **kwargs):
+    def make(zones, broken=(), **kwargs):  # signed=[...] for DNSSEC
         server = DnsServer(zones, broken=broken, **kwargs)
         started.append(server)
         return server.start()

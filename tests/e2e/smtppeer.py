@@ -16,7 +16,9 @@ read (to prove that a client pipelined MAIL/RCPT/DATA before any reply).
                 eod_reply=(250, "2.0.0 Ok: queued as ..."),
                 lmtp_replies=[(PATTERN, REPLY), ...] or [REPLY, ...],
                 action=None, delays={}, on_message=None, timeout=60,
-                auth=None, auth_users=None, auth_reply=None, auth_equals=False)
+                auth=None, auth_users=None, auth_reply=None, auth_equals=False,
+                starttls=False, tls_cert=None, wrapper=False, tls_ca=None,
+                starttls_reply=None, tls_broken=False)
     with peer: ...            start() / stop() (idempotent, bounded)
     peer.port, peer.host, peer.unix_path, peer.nexthop ("[127.0.0.1]:PORT")
     peer.sessions             list of Session (in connection order)
@@ -35,6 +37,18 @@ connection open until the client closes it or the peer stops),
 delays: seconds to wait before a reply, per stage: "greeting", "ehlo",
 "mail", "rcpt", "data", "eod", "other".
 
+TLS: starttls=True announces STARTTLS (not again once encrypted) and
+answers it with starttls_reply or (220, "2.0.0 Ready to start TLS"), then
+runs the server handshake with tls_cert (a tlscerts.Cert, or a (certfile,
+keyfile) pair); bytes the client pipelined after STARTTLS are discarded.
+wrapper=True runs the handshake right after the connect, before the
+greeting (smtps, port 465 style). tls_ca (a CA file) asks the client for
+a certificate and verifies it. tls_broken=True answers STARTTLS with 220
+and then sends bytes that are not TLS and hangs up (a handshake failure).
+Session.tls is None, or a dict once encrypted: "version" ("TLSv1.3"),
+"cipher", "peer_cert" (getpeercert() of a verified client certificate
+or None), "peer_cert_der" (bytes or None). Message.tls is the session's
+tls at the time of the message.
 AUTH (RFC 4954): auth="PLAIN LOGIN CRAM-MD5" announces "AUTH PLAIN LOGIN
 CRAM-MD5" in the EHLO reply (auth_equals=True adds the old "AUTH=..."
 line too) and runs those exchanges: PLAIN (with or without an initial
@@ -91,6 +105,7 @@ class Message:
         self.raw = raw
         self.helo = session.ehlo_name
         self.xforward = dict(session.xforward)
+        self.tls = session.tls
 
     def __repr__(self):
         return f"Message(from={self.mail_from!r}, to={self.rcpt_to!r}, {len(self.data)} bytes)"
@@ -106,6 +121,7 @@ class Session:
         self.ehlo_name = None
         self.ehlo_verb = None
         self.xforward = {}
+        self.tls = None
         self.messages = []
         self.closed = threading.Event()
         self._lock = threading.Lock()
@@ -193,7 +209,8 @@ class Peer:
                  data_reply=(354, "End data with <CR><LF>.<CR><LF>"),
                  eod_reply=None, lmtp_replies=(), action=None, delays=None,
                  on_message=None, timeout=60, auth=None, auth_users=None, auth_reply=None,
-                 auth_equals=False):
+                 auth_equals=False, starttls=False, tls_cert=None, wrapper=False,
+                 tls_ca=None, starttls_reply=None, tls_broken=False):
         self.host = host
         self.port = port
         self.unix_path = unix_path
@@ -236,6 +253,13 @@ class Peer:
         self.delays = dict(delays or {})
         self.on_message = on_message
         self.timeout = timeout
+        self.starttls = starttls
+        self.tls_cert = tls_cert
+        self.wrapper = wrapper
+        self.tls_ca = tls_ca
+        self.starttls_reply = starttls_reply
+        self.tls_broken = tls_broken
+        self._tls_ctx = None
         self.sessions = []
         self.messages = []
         self._lock = threading.Lock()
@@ -353,15 +377,45 @@ class Peer:
 
     # --- protocol ---------------------------------------------------------
 
+    def _tls_context(self):
+        """The server SSLContext (made once)."""
+        if self._tls_ctx is None:
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            cert = self.tls_cert
+            if hasattr(cert, "cert"):
+                ctx.load_cert_chain(cert.cert, cert.key)
+            else:
+                ctx.load_cert_chain(cert[0], cert[1])
+            if self.tls_ca:
+                ctx.load_verify_locations(self.tls_ca)
+                ctx.verify_mode = ssl.CERT_OPTIONAL
+            self._tls_ctx = ctx
+        return self._tls_ctx
+
+    def _start_tls(self, io, sess):
+        """Server handshake on the connection; fills sess.tls."""
+        io.buf = b""
+        io.sock.settimeout(self.timeout)
+        io.sock = self._tls_context().wrap_socket(io.sock, server_side=True)
+        io.sock.settimeout(0.2)
+        cipher = io.sock.cipher()
+        sess.tls = {"version": io.sock.version(), "cipher": cipher[0] if cipher else None,
+                    "peer_cert": io.sock.getpeercert() or None,
+                    "peer_cert_der": io.sock.getpeercert(binary_form=True)}
+
     def _serve(self, conn, sess):
         conn.settimeout(0.2)
         io = _Conn(conn, sess, self._stop, self.timeout)
         try:
+            if self.wrapper:
+                self._start_tls(io, sess)
             self._dialogue(io, sess)
         except (_Closed, OSError):
             pass
         finally:
             try:
+                io.sock.close()
                 conn.close()
             except OSError:
                 pass
@@ -430,8 +484,20 @@ class Peer:
                 elif verb == "HELO":
                     self._reply(io, sess, "ehlo", self.helo_reply or (250, self.ehlo_name))
                 else:
-                    reply = self.ehlo_reply or (250, "\n".join([self.ehlo_name] + self.keywords))
+                    kw = self.keywords + (["STARTTLS"] if self.starttls and sess.tls is None else [])
+                    reply = self.ehlo_reply or (250, "\n".join([self.ehlo_name] + kw))
                     self._reply(io, sess, "ehlo", reply, arg)
+            elif verb == "STARTTLS" and self.starttls and sess.tls is None:
+                code = self._reply(io, sess, "other",
+                                   self.starttls_reply or (220, "2.0.0 Ready to start TLS"))
+                if code != 220:
+                    continue
+                if self.tls_broken:
+                    io.send(b"this is not a TLS server hello\r\n")
+                    raise _Closed()
+                self._start_tls(io, sess)
+                sess.ehlo_name = None
+                mail_from, rcpts, rcpt_args = None, [], []
             elif verb == "XFORWARD":
                 for item in arg.split():
                     k, _, v = item.partition("=")
