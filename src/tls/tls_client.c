@@ -301,6 +301,8 @@ TLS_SESS_STATE *tls_client_start(TLS_APPL_STATE *app, const TLS_CLIENT_START_PRO
         ERR_clear_error();
     if (TLS_DANE_BASED(props->tls_level) && props->dane && tls_dane_usable(props->dane) > 0 &&
         tls_is_hostname(props->host) && SSL_dane_enable(ssl, props->host) > 0) {
+        /* RFC 7672 3.1.1: a DANE-EE(3) match ignores the certificate's names. */
+        (void)SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
         if (props->nexthop && *props->nexthop && strcasecmp(props->nexthop, props->host) != 0 &&
             tls_is_hostname(props->nexthop))
             (void)SSL_add1_host(ssl, props->nexthop);
