@@ -611,9 +611,12 @@ def test_cyrus_sasldb(mx):
 
 # --- TLS (checks 15, 16, 17 with ESMTPSA): need STARTTLS in smtpd ----------------
 
-def _tls_params():
+def _tls_params(inst):
+    """Level may with the server chain copied where the instance can read it."""
     pki = tlscerts.pki()
-    return pki, {"smtpd_tls_security_level": "may", "smtpd_tls_chain_files": pki.server.chain}
+    with open(pki.server.chain, "rb") as f:
+        chain = inst.write_file("server.chain.pem", f.read(), mode=0o600)
+    return pki, {"smtpd_tls_security_level": "may", "smtpd_tls_chain_files": chain}
 
 
 def _starttls(chat):
@@ -628,7 +631,7 @@ def _starttls(chat):
 
 def test_tls_auth_only(mx):
     """Check 15: no AUTH before STARTTLS; after it, AUTH works."""
-    pki, tls = _tls_params()
+    pki, tls = _tls_params(mx.inst)
     mx.start(smtpd_tls_auth_only="yes", **tls)
     lines = mx.ehlo_lines()
     assert "250-STARTTLS" in lines
@@ -643,8 +646,8 @@ def test_tls_auth_only(mx):
 
 def test_tls_security_options(mx):
     """Check 16: PLAIN only after STARTTLS; Received: says ESMTPSA."""
-    pki, tls = _tls_params()
-    mx.start(mechs=(("PLAIN", "plaintext"), ("CRAM-MD5", "dictionary")),
+    pki, tls = _tls_params(mx.inst)
+    mx.start(mechs=(("PLAIN", "plaintext"), ("CRAM-MD5", "dictionary")), queue_only=True,
              smtpd_sasl_security_options="noanonymous, noplaintext",
              smtpd_sasl_tls_security_options="noanonymous", **tls)
     with mx.chat(source=OUTSIDE) as chat:
@@ -654,10 +657,12 @@ def test_tls_security_options(mx):
         assert chat.cmd(f"AUTH PLAIN {PLAIN_ALICE}")[0] == 235
         qid = send_message(chat, "alice@example.test", "u@remote.test")
     mx.inst.wait_log(rf"{qid}: client=unknown\[127\.0\.0\.2\], sasl_method=PLAIN, sasl_username=alice$")
+    assert f"with ESMTPSA id {qid}" in received_header(mx.inst, qid)
+    assert mx.auth.requests[0]["secured"] is True
 
 
 def test_smtplib_starttls_login(mx):
-    pki, tls = _tls_params()
+    pki, tls = _tls_params(mx.inst)
     mx.start(smtpd_tls_auth_only="yes", **tls)
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
