@@ -71,10 +71,11 @@ $(1)_OBJ  := $$(patsubst src/%.c,$(BUILD)/obj/%.o,$$($(1)_SRC))
 $(1)_LIBS := $(BUILD)/lib/lib$(1).a $(foreach l,$(2),$(BUILD)/lib/lib$(l).a)
 $(1)_INCS := $(foreach d,$(1) $(2),-Isrc/$(d))
 $(BUILD)/obj/$(1)/%.o: INCS := $$($(1)_INCS)
-$(BUILD)/lib/lib$(1).a: $$($(1)_OBJ)
+# The folder is a prerequisite: adding or deleting a source rebuilds the archive.
+$(BUILD)/lib/lib$(1).a: $$($(1)_OBJ) src/$(1)
 	@mkdir -p $$(@D)
 	$$(SAY) AR $$@
-	$$(Q)$$(AR) rcs $$@ $$^
+	$$(Q)rm -f $$@ && $$(AR) rcs $$@ $$(filter %.o,$$^)
 LIBRARIES += $(BUILD)/lib/lib$(1).a
 OBJECTS   += $$($(1)_OBJ)
 $$(eval $$(call unit_tests,$(1),$$($(1)_LIBS),$$(foreach l,$(1) $(2),$$($$(l)_LDLIBS))))

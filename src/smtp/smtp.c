@@ -286,6 +286,7 @@ static void smtp_try_cached(SMTP_STATE *state)
     if ((session = smtp_cache_find(state)) == NULL)
         return;
     state->nexthop = state->request->nexthop;
+    state->dest_text = state->request->nexthop;
     state->last_addr = false;
     (void)smtp_proto(state, session);
     smtp_session_end(state, session);
@@ -345,6 +346,7 @@ static int smtp_deliver(DELIVER_REQUEST *request)
             continue;
         }
         state.nexthop = dest.name;
+        state.dest_text = sites->argv[si];
         if (dest.kind == SMTP_DEST_UNIX) {
             smtp_addr_list_init(&list);
             smtp_addr_list_add(&list, dest.name, dest.name, 0);
@@ -452,18 +454,24 @@ static void smtp_service(VSTREAM *client, char *service UNUSED, char **argv UNUS
     (void)deliver_request_done(client, request, status);
 }
 
+/* Open what must be opened while privileged (smtp_sasl_password_maps). */
+static void smtp_pre_init(char *service UNUSED, char **argv UNUSED)
+{
+    smtp_sasl_init();
+}
+
 /* Read the parameters once the configuration is known. */
 static void smtp_post_init(char *service UNUSED, char **argv UNUSED)
 {
     smtp_params_init();
     smtp_cache_init();
     smtp_tls_init();
-    smtp_sasl_init();
 }
 
 int main(int argc, char **argv)
 {
     static const MAIL_SERVER_OPTS opts = {
+        .pre_init = smtp_pre_init,
         .post_init = smtp_post_init,
     };
     const char *slash = strrchr(argv[0], '/');

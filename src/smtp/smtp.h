@@ -180,6 +180,7 @@ typedef struct SMTP_STATE {
     bool config_problem;     /* the destination is relayhost or a fallback */
     const char *config_name; /* "relayhost" or "smtp_fallback_relay" */
     const char *nexthop;     /* the destination being tried */
+    const char *dest_text;   /* the same as written: "[host]:587" (SASL key) */
 } SMTP_STATE;
 
 /* smtp_addr.c */
@@ -236,7 +237,7 @@ extern void smtp_tls_end(SMTP_SESSION *session);
 /* smtp_sasl.c: AUTH after EHLO (and after STARTTLS) when
  * smtp_sasl_auth_enable and smtp_sasl_password_maps have credentials for
  * this server; 0 to go on, or SMTP_PROTO_SITE/FINAL. smtp_sasl_init()
- * runs once after the configuration is read. */
+ * runs once before privileges are dropped (it opens the password tables). */
 extern void smtp_sasl_init(void);
 extern int smtp_sasl_authenticate(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *resp);
 

@@ -24,6 +24,11 @@
  *       smtp_connection_cache_time_limit. True when the stream was taken
  *       (the caller frees the session without closing it).
  *
+ * With SASL sender-dependent authentication (smtp_sasl_auth_enable and
+ * smtp_sender_dependent_authentication, or the lmtp_* twins) nothing is
+ * cached or reused: a connection authenticated for one sender must not
+ * carry another sender's mail (Postfix's documented behaviour).
+ *
  * Errors: a cache that cannot be reached or a bad cached entry only
  * costs a new connection; the stream of a session that could not be
  * saved is closed by the caller.
@@ -61,6 +66,7 @@ static struct {
     int reuse_time_limit;
     int reuse_count_limit;
     int rset_timeout;
+    bool sender_auth; /* sender-dependent SASL credentials: never cache */
 } smtp_cache_params;
 
 static SCACHE_CLNT *smtp_scache;
@@ -98,6 +104,7 @@ void smtp_cache_init(void)
         smtp_cache_params.reuse_time_limit = var_smtp_connection_reuse_time_limit;
         smtp_cache_params.reuse_count_limit = var_smtp_connection_reuse_count_limit;
         smtp_cache_params.rset_timeout = var_smtp_rset_timeout;
+        smtp_cache_params.sender_auth = var_smtp_sasl_auth_enable && var_smtp_sender_dependent_authentication;
     } else {
         smtp_cache_params.on_demand =
             strcasecmp(smtp_cache_lmtp("lmtp_connection_cache_on_demand", "yes"), "yes") == 0;
@@ -106,6 +113,9 @@ void smtp_cache_init(void)
         smtp_cache_params.reuse_time_limit = smtp_cache_lmtp_time("lmtp_connection_reuse_time_limit", "300s");
         smtp_cache_params.reuse_count_limit = atoi(smtp_cache_lmtp("lmtp_connection_reuse_count_limit", "0"));
         smtp_cache_params.rset_timeout = smtp_cache_lmtp_time("lmtp_rset_timeout", "20s");
+        smtp_cache_params.sender_auth =
+            strcasecmp(smtp_cache_lmtp("lmtp_sasl_auth_enable", "no"), "yes") == 0 &&
+            strcasecmp(smtp_cache_lmtp("lmtp_sender_dependent_authentication", "no"), "yes") == 0;
     }
     smtp_cache_params.dests = argv_split(dests ? dests : "", ", \t\r\n");
 }
@@ -182,6 +192,8 @@ SMTP_SESSION *smtp_cache_find(SMTP_STATE *state)
     SMTP_SESSION *session = NULL;
     int fd;
 
+    if (smtp_cache_params.sender_auth)
+        return NULL;
     if (!(request->flags & DEL_REQ_FLAG_CONN_LOAD) && !smtp_cache_listed(state))
         return NULL;
     if (smtp_scache == NULL)
@@ -212,6 +224,8 @@ bool smtp_cache_prepare(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *res
 
     if (session->first_use == 0)
         session->first_use = now;
+    if (smtp_cache_params.sender_auth)
+        return false;
     if (!((request->flags & DEL_REQ_FLAG_CONN_STORE) && smtp_cache_params.on_demand) &&
         !smtp_cache_listed(state))
         return false;

@@ -161,7 +161,7 @@ static SMTPD_CMD smtpd_cmd_table[] = {
     {"EHLO", smtpd_ehlo, CMD_JUNK | CMD_SYNC, 0, 0},
     {"XCLIENT", smtpd_xclient, 0, 0, 0},
     {"XFORWARD", smtpd_xforward, 0, 0, 0},
-    {"STARTTLS", smtpd_tls_starttls, CMD_SYNC, 0, 0},
+    {"STARTTLS", smtpd_tls_starttls, 0, 0, 0},
     {"AUTH", smtpd_auth, 0, 0, 0},
     {"MAIL", smtpd_mail, 0, 0, 0},
     {"RCPT", smtpd_rcpt, 0, 0, 0},
@@ -1841,6 +1841,7 @@ static void smtpd_service(VSTREAM *stream, char *service, char **argv)
     for (size_t i = 0; i < SMTPD_NCMD; i++)
         smtpd_cmd_table[i].total = smtpd_cmd_table[i].ok = 0;
     smtpd_chat_lost_hook = smtpd_lost;
+    smtpd_tls_reset_hook = smtpd_state_reset_transaction;
     after = vstring_alloc(50);
     if (setjmp(smtpd_lost_jmp) == 0) {
         if (smtpd_anvil_connect(&state) && smtpd_tls_connect(&state)) {

@@ -188,7 +188,9 @@ static void smtpd_check_prepare(const char *param, ARGV *list)
             if (strchr(list->argv[i], ':') == 0)
                 msg_fatal("restriction %s in parameter %s: bad table name \"%s\"", name, param,
                           list->argv[i]);
-            (void)smtpd_check_maps(list->argv[i]);
+            /* "{ type:table, { search_order = ... } }" is check_ccert_access's. */
+            if (*list->argv[i] != '{')
+                (void)smtpd_check_maps(list->argv[i]);
         } else if (kind == ARG_POLICY) {
             if (smtpd_check_policies == 0)
                 smtpd_check_policies = htable_create(5, 0);

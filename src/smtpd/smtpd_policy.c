@@ -50,6 +50,7 @@
 #include "smtpd_policy.h"
 #include "sockets.h"
 #include "stringops.h"
+#include "tls.h"
 #include "vstream.h"
 #include "vstring.h"
 
@@ -280,6 +281,7 @@ static void smtpd_policy_request(VSTRING *buf, SMTPD_STATE *state, SMTPD_POLICY 
     bool at_eom = strcmp(where, SMTPD_AFTER_EOM) == 0;
     bool is_rcpt = strcmp(where, SMTPD_CMD_RCPT) == 0 || strcmp(where, SMTPD_CMD_VRFY) == 0;
     char num[64];
+    const TLS_SESS_STATE *tls = state->tls_context;
 
     vstring_reset(buf);
     smtpd_policy_attr(buf, "request", "smtpd_access_policy");
@@ -305,10 +307,11 @@ static void smtpd_policy_request(VSTRING *buf, SMTPD_STATE *state, SMTPD_POLICY 
     smtpd_policy_attr(buf, "sasl_method", state->sasl_method);
     smtpd_policy_attr(buf, "sasl_username", state->sasl_username);
     smtpd_policy_attr(buf, "sasl_sender", state->sasl_sender);
-    smtpd_policy_attr(buf, "ccert_subject", "");
-    smtpd_policy_attr(buf, "ccert_issuer", "");
-    smtpd_policy_attr(buf, "ccert_fingerprint", "");
-    smtpd_policy_attr(buf, "ccert_pubkey_fingerprint", "");
+    /* Subject and issuer only for a verified certificate, as Postfix. */
+    smtpd_policy_attr(buf, "ccert_subject", TLS_CERT_IS_TRUSTED(tls) ? tls->peer_CN : "");
+    smtpd_policy_attr(buf, "ccert_issuer", TLS_CERT_IS_TRUSTED(tls) ? tls->issuer_CN : "");
+    smtpd_policy_attr(buf, "ccert_fingerprint", tls ? tls->peer_cert_fprint : "");
+    smtpd_policy_attr(buf, "ccert_pubkey_fingerprint", tls ? tls->peer_pkey_fprint : "");
     smtpd_policy_attr(buf, "encryption_protocol", state->tls_protocol);
     smtpd_policy_attr(buf, "encryption_cipher", state->tls_cipher);
     snprintf(num, sizeof(num), "%d", state->tls_protocol ? state->tls_cipher_bits : 0);

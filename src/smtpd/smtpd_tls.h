@@ -19,6 +19,9 @@
  *   smtpd_tls_received()   appends the Received: comment lines ("\t(using
  *                          ...)", client certificate) to LINES.
  *   smtpd_tls_disconnect() at the end of a session.
+ *   smtpd_tls_reset_hook   set by smtpd.c to smtpd_state_reset_transaction():
+ *                          how STARTTLS forgets a mail transaction
+ *                          (smtpd.c is not linked into the unit tests).
  * The session itself lives in state->tls_context; state->tls_protocol,
  * tls_cipher and tls_cipher_bits mirror it for logs and policy.
  */
@@ -38,5 +41,6 @@ extern int smtpd_tls_starttls(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv);
 extern bool smtpd_tls_gate(SMTPD_STATE *state, const char *verb);
 extern void smtpd_tls_received(SMTPD_STATE *state, ARGV *lines);
 extern void smtpd_tls_disconnect(SMTPD_STATE *state);
+extern void (*smtpd_tls_reset_hook)(SMTPD_STATE *state);
 
 #endif

@@ -75,18 +75,21 @@ typedef struct TLS_APPL_STATE TLS_APPL_STATE;
 
 /* One TLS session on one stream. Strings are owned by the session. */
 typedef struct TLS_SESS_STATE {
-    char *namaddr;       /* "name[addr]" or "name[addr]:port", for logs */
-    int level;           /* TLS_LEV_* this session was started with */
-    char *protocol;      /* "TLSv1.3" */
-    char *cipher_name;   /* "TLS_AES_256_GCM_SHA384" */
-    int cipher_usebits;  /* 256 */
-    int cipher_algbits;  /* 256 */
-    char *kex_name;      /* "X25519", "ECDHE", ... or NULL */
-    int kex_bits;        /* key-exchange group size, 0 if unknown */
-    char *srvr_sig_name; /* "RSA-PSS", "ECDSA", ... or NULL */
+    char *namaddr;        /* "name[addr]" or "name[addr]:port", for logs */
+    int level;            /* TLS_LEV_* this session was started with */
+    char *protocol;       /* "TLSv1.3" */
+    char *cipher_name;    /* "TLS_AES_256_GCM_SHA384" */
+    int cipher_usebits;   /* 256 */
+    int cipher_algbits;   /* 256 */
+    char *kex_name;       /* "X25519", "ECDHE", ... or NULL */
+    char *kex_curve;      /* ECDHE group ("prime256v1") or NULL */
+    int kex_bits;         /* key-exchange group size, 0 if unknown */
+    char *srvr_sig_name;  /* "RSA-PSS", "ECDSA", ... or NULL */
+    char *srvr_sig_curve; /* ECDSA curve ("prime256v1") or NULL */
     int srvr_sig_bits;
     char *srvr_sig_dgst; /* "SHA256" or NULL */
     char *clnt_sig_name; /* client certificate signature, or NULL */
+    char *clnt_sig_curve;
     int clnt_sig_bits;
     char *clnt_sig_dgst;
     int peer_status;        /* TLS_CERT_FLAG_* */
@@ -191,12 +194,25 @@ extern void tls_session_stop(TLS_APPL_STATE *app, VSTREAM *stream, int timeout, 
  * "Anonymous|Untrusted|Trusted|Verified TLS connection established
  * from|to NAMADDR: PROTOCOL with cipher CIPHER (USE/ALG bits)" plus the
  * key-exchange/signature details, as Postfix logs at loglevel >= 1.
- * ROLE is "from" (server) or "to" (client).
+ * ROLE is "from" (server) or "to" (client). tls_server_start() and
+ * tls_client_start() log it themselves when log_level >= 1. The details are known for
+ * TLSv1.3 only (Postfix 3.7 prints none for older protocols):
+ * " key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest
+ * SHA256 client-signature ECDSA (prime256v1) client-digest SHA256", an EC
+ * group or curve in parentheses instead of the bit count. "Verified" when
+ * the name, fingerprint or TLSA record matched, "Trusted" when only the
+ * chain verified, "Untrusted" for any other certificate, "Anonymous"
+ * without one.
  */
 extern void tls_log_summary(const char *role, const TLS_SESS_STATE *sess);
 
-/* The Received: comment text "PROTOCOL with cipher CIPHER (USE/ALG bits)"
- * plus key-exchange details, into BUF; returns its string. */
+/* The Received: comment text, into BUF; returns its string. Exactly:
+ *   "TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)"
+ *   "\n\t key-exchange X25519 server-signature RSA-PSS (2048 bits) server-digest SHA256"
+ *   "\n\t client-signature ECDSA (prime256v1) client-digest SHA256"
+ * (the second line when there are key-exchange or server details, the
+ * third with a client signature; neither before TLSv1.3). smtpd wraps it
+ * as "\n\t(using %s)", as Postfix 3.7's Received: header reads. */
 extern const char *tls_received_text(VSTRING *buf, const TLS_SESS_STATE *sess);
 
 /* "AA:BB:..." digest (MDALG: "sha256", "sha1", "md5") of DER bytes, into

@@ -15,7 +15,8 @@ read (to prove that a client pipelined MAIL/RCPT/DATA before any reply).
                 rcpt_default=(250, "2.1.5 Ok"), data_reply=(354, ...),
                 eod_reply=(250, "2.0.0 Ok: queued as ..."),
                 lmtp_replies=[(PATTERN, REPLY), ...] or [REPLY, ...],
-                action=None, delays={}, on_message=None)
+                action=None, delays={}, on_message=None, timeout=60,
+                auth=None, auth_users=None, auth_reply=None, auth_equals=False)
     with peer: ...            start() / stop() (idempotent, bounded)
     peer.port, peer.host, peer.unix_path, peer.nexthop ("[127.0.0.1]:PORT")
     peer.sessions             list of Session (in connection order)
@@ -34,10 +35,27 @@ connection open until the client closes it or the peer stops),
 delays: seconds to wait before a reply, per stage: "greeting", "ehlo",
 "mail", "rcpt", "data", "eod", "other".
 
+AUTH (RFC 4954): auth="PLAIN LOGIN CRAM-MD5" announces "AUTH PLAIN LOGIN
+CRAM-MD5" in the EHLO reply (auth_equals=True adds the old "AUTH=..."
+line too) and runs those exchanges: PLAIN (with or without an initial
+response), LOGIN (334 Username:/Password: prompts; an initial response
+is the username) and CRAM-MD5 (a fresh <...@peer.test> challenge, the
+HMAC-MD5 digest checked). The credentials are checked against
+auth_users {user: password} (None: any login succeeds); success is "235
+2.7.0 Authentication successful", failure "535 5.7.8 Error:
+authentication failed: authentication failure". auth_reply, a REPLY or
+callable (session, record), replaces the final reply. A "*" response
+cancels (501 5.7.0). Each AUTH command is recorded in session.auth as a
+dict: mechanism, initial (the initial response or None), authzid,
+username, password (PLAIN/LOGIN; None for CRAM-MD5), digest (CRAM-MD5),
+ok (credentials verified), code (the final reply code), and
+peer.auth_logins() lists (username, password-or-digest) over all sessions.
+
 Session: .events [("recv"|"send", bytes)], .reads() (the recv chunks),
 .batches() (command lines received between two replies: the proof of
 pipelining), .commands (decoded lines, in order), .ehlo_name, .xforward
-(dict of the last XFORWARD attributes), .closed (threading.Event).
+(dict of the last XFORWARD attributes), .auth (AUTH exchanges, see
+above), .closed (threading.Event).
 Message: .mail_from, .rcpt_to (accepted recipients), .data (exact bytes
 after dot-unstuffing, CRLF as sent), .raw (bytes on the wire between the
 DATA reply and the final dot, inclusive), .mail_args, .rcpt_args, .helo,
@@ -47,7 +65,10 @@ Errors: start() raises OSError when it cannot bind; protocol errors from
 the client get 500/501 replies and are recorded, never raised.
 """
 
+import base64
 import fnmatch
+import hashlib
+import hmac
 import os
 import re
 import socket
@@ -88,6 +109,7 @@ class Session:
         self.messages = []
         self.closed = threading.Event()
         self._lock = threading.Lock()
+        self.auth = []
 
     def _record(self, kind, data):
         with self._lock:
@@ -170,7 +192,8 @@ class Peer:
                  mail_reply=(250, "2.1.0 Ok"), rcpt_replies=(), rcpt_default=(250, "2.1.5 Ok"),
                  data_reply=(354, "End data with <CR><LF>.<CR><LF>"),
                  eod_reply=None, lmtp_replies=(), action=None, delays=None,
-                 on_message=None, timeout=60):
+                 on_message=None, timeout=60, auth=None, auth_users=None, auth_reply=None,
+                 auth_equals=False):
         self.host = host
         self.port = port
         self.unix_path = unix_path
@@ -193,6 +216,13 @@ class Peer:
         if chunking:
             kw.append("CHUNKING")
         kw += list(keywords)
+        self.auth_mechs = auth.split() if isinstance(auth, str) else list(auth or ())
+        if self.auth_mechs:
+            kw.append("AUTH " + " ".join(self.auth_mechs))
+            if auth_equals:
+                kw.append("AUTH=" + " ".join(self.auth_mechs))
+        self.auth_users = auth_users
+        self.auth_reply = auth_reply
         self.keywords = kw
         self.ehlo_reply = ehlo_reply
         self.helo_reply = helo_reply
@@ -407,6 +437,8 @@ class Peer:
                     k, _, v = item.partition("=")
                     sess.xforward[k.upper()] = v
                 self._reply(io, sess, "other", (250, "2.0.0 Ok"))
+            elif verb == "AUTH" and self.auth_mechs:
+                self._auth(io, sess, arg)
             elif verb == "MAIL":
                 parsed = _parse_path(arg, "FROM")
                 if parsed is None:
@@ -468,6 +500,92 @@ class Peer:
                 return
             else:
                 self._reply(io, sess, "other", (502, "5.5.2 Error: command not recognized"))
+
+    # --- AUTH (see the module docstring) ---------------------------------
+
+    def auth_logins(self):
+        """(username, password or CRAM-MD5 digest) of every AUTH, in order."""
+        return [(a["username"], a["password"] if a["password"] is not None else a["digest"])
+                for s in list(self.sessions) for a in list(s.auth)]
+
+    def _auth_line(self, io, sess, challenge):
+        """Send a 334 challenge (text, base64-encoded here); the client's
+        decoded answer, or None when it cancelled or sent bad base64."""
+        io.send(b"334 " + base64.b64encode(challenge.encode()) + b"\r\n")
+        line = io.readline().rstrip(b"\r\n").decode("ascii", "replace")
+        sess.commands.append(line)
+        if line == "*":
+            return None
+        try:
+            return base64.b64decode(line, validate=True).decode("utf-8", "replace")
+        except ValueError:
+            return None
+
+    def _auth(self, io, sess, arg):
+        mech, _, initial = arg.strip().partition(" ")
+        mech = mech.upper()
+        initial = initial.strip() or None
+        rec = {"mechanism": mech, "initial": initial, "authzid": None, "username": None,
+               "password": None, "digest": None, "ok": False, "code": None}
+        sess.auth.append(rec)
+        if mech not in [m.upper() for m in self.auth_mechs]:
+            rec["code"] = self._reply(io, sess, "other", (504, "5.5.4 Unsupported authentication mechanism"))
+            return
+
+        def decode(text):
+            if text == "=":
+                return ""
+            try:
+                return base64.b64decode(text, validate=True).decode("utf-8", "replace")
+            except ValueError:
+                return None
+
+        if mech == "PLAIN":
+            data = decode(initial) if initial is not None else self._auth_line(io, sess, "")
+            parts = data.split("\0") if data is not None else []
+            if len(parts) != 3:
+                rec["code"] = self._reply(io, sess, "other", (501, "5.7.0 Authentication aborted"))
+                return
+            rec["authzid"], rec["username"], rec["password"] = parts
+            rec["ok"] = self._auth_check(parts[1], password=parts[2])
+        elif mech == "LOGIN":
+            user = decode(initial) if initial is not None else self._auth_line(io, sess, "Username:")
+            password = self._auth_line(io, sess, "Password:") if user is not None else None
+            if password is None:
+                rec["code"] = self._reply(io, sess, "other", (501, "5.7.0 Authentication aborted"))
+                return
+            rec["username"], rec["password"] = user, password
+            rec["ok"] = self._auth_check(user, password=password)
+        elif mech == "CRAM-MD5":
+            challenge = f"<{os.getpid()}.{time.time_ns()}@{self.ehlo_name}>"
+            answer = self._auth_line(io, sess, challenge)
+            user, _, digest = (answer or "").rpartition(" ")
+            if answer is None or not user:
+                rec["code"] = self._reply(io, sess, "other", (501, "5.7.0 Authentication aborted"))
+                return
+            rec["username"], rec["digest"] = user, digest
+            rec["ok"] = self._auth_check(user, challenge=challenge, digest=digest)
+        else:
+            rec["code"] = self._reply(io, sess, "other", (504, "5.5.4 Unsupported authentication mechanism"))
+            return
+        reply = self.auth_reply
+        if callable(reply):
+            reply = reply(sess, rec)
+        if reply is None:
+            reply = ((235, "2.7.0 Authentication successful") if rec["ok"]
+                     else (535, "5.7.8 Error: authentication failed: authentication failure"))
+        rec["code"] = self._reply(io, sess, "other", reply)
+
+    def _auth_check(self, user, password=None, challenge=None, digest=None):
+        if self.auth_users is None:
+            return True
+        secret = self.auth_users.get(user)
+        if secret is None:
+            return False
+        if challenge is not None:
+            want = hmac.new(secret.encode(), challenge.encode(), hashlib.md5).hexdigest()
+            return hmac.compare_digest(want, digest.lower())
+        return secret == password
 
     def _got_message(self, io, sess, mail_from, mail_args, rcpts, rcpt_args, data, raw):
         msg = Message(sess, mail_from, mail_args, list(rcpts), list(rcpt_args), data, raw)
