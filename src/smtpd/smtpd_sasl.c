@@ -142,8 +142,11 @@ static void smtpd_sasl_activate(SMTPD_STATE *state)
     };
     const char *list;
 
+    /* Postfix's Dovecot client fails later, when it asks for the list. */
     if ((state->sasl_server = xsasl_server_create(smtpd_sasl_impl, &args)) == NULL)
-        msg_fatal("SASL per-connection initialization failed");
+        msg_fatal("%s", strcasecmp(var_smtpd_sasl_type, "dovecot") == 0
+                            ? "no SASL authentication mechanisms"
+                            : "SASL per-connection initialization failed");
     if ((list = xsasl_server_get_mechanism_list(state->sasl_server)) == NULL || *list == 0)
         msg_fatal("no SASL authentication mechanisms");
     state->sasl_mechanism_list = smtpd_sasl_filter_list(list);

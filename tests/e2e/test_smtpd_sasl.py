@@ -296,6 +296,18 @@ def test_mechanism_filter(mx):
     mx.inst.wait_log(r"fatal: no SASL authentication mechanisms$", since=mark)
 
 
+def test_no_auth_server_is_fatal(mx):
+    """As Postfix: no backend, no session (no greeting); the master
+    restarts smtpd for the next client."""
+    mx.start(smtpd_sasl_path="private/nonexistent")
+    mark = mx.inst.log_mark()
+    with pytest.raises(EOFError):
+        SmtpChat(mx.inst.smtp_port)
+    mx.inst.wait_log(r"warning: SASL: Connect to Dovecot auth socket 'private/nonexistent' failed: "
+                     r"No such file or directory$", since=mark)
+    mx.inst.wait_log(r"fatal: no SASL authentication mechanisms$", since=mark)
+
+
 def test_security_options_plaintext(mx):
     """Check 16, plaintext part: noplaintext hides PLAIN; noanonymous
     hides ANONYMOUS; CRAM-MD5 works."""
