@@ -1,1 +1,1 @@
-$(eval $(call program,postconf,bin,global util))
+$(eval $(call program,postconf,bin,xsasl global util))

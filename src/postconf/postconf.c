@@ -3,7 +3,7 @@
  *
  * Usage: postconf [-dfhHnqvx] [-c DIR] [-o name=value] [name ...]
  *        postconf [-e] name=value ...     postconf -X name ...
- *        postconf -# name ...             postconf -m | -l
+ *        postconf -# name ...             postconf -m | -l | -a | -A
  *        postconf -M[fx] [service[/type] ...]   -Me svc/type=entry, -MX, -M#
  *        postconf -F[hH] [svc/type/field ...]   -Fe svc/type/field=value
  *        postconf -P[hH] [svc/type/param ...]   -Pe svc/type/param=value, -PX
@@ -27,6 +27,7 @@
 #include "mymalloc.h"
 #include "postconf.h"
 #include "stringops.h"
+#include "xsasl.h"
 
 int pc_flags;
 MASTER_TABLE *pc_master;
@@ -34,7 +35,8 @@ char *pc_master_path;
 
 static NORETURN pc_usage(void)
 {
-    msg_fatal("usage: postconf [-c config_dir] [-d (defaults)] [-e (edit)] [-f (fold lines)] "
+    msg_fatal("usage: postconf [-a (server SASL types)] [-A (client SASL types)] "
+              "[-c config_dir] [-d (defaults)] [-e (edit)] [-f (fold lines)] "
               "[-F (master.cf fields)] [-H (parameter names)] [-h (no names)] [-l (lock types)] "
               "[-M (master.cf)] [-m (map types)] [-n (non-defaults)] [-o name=value (override)] "
               "[-P (master.cf parameters)] [-q (quiet)] [-v] [-X (remove)] [-x (expand)] "
@@ -60,19 +62,29 @@ static void pc_show_locks(void)
         printf("%s\n", *methods);
 }
 
+/* postconf -a / -A: the SASL server or client backends built in. */
+static void pc_show_sasl(ARGV *types)
+{
+    for (size_t i = 0; i < types->argc; i++)
+        printf("%s\n", types->argv[i]);
+    argv_free(types);
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = NULL;
     int edit_mode = -1;  /* -e, -X, -# */
     int master_what = 0; /* -M, -F, -P */
-    int list_what = 0;   /* -m, -l */
+    int list_what = 0;   /* -m, -l, -a, -A */
     ARGV *overrides = argv_alloc(2);
     int ch;
 
     msg_stderr_init("postconf");
     mail_conf_macro_error = "macro processing error";
-    while ((ch = getopt(argc, argv, "c:deEfFhHlmMno:PqvxX#")) != -1) {
+    while ((ch = getopt(argc, argv, "aAc:deEfFhHlmMno:PqvxX#")) != -1) {
         switch (ch) {
+        case 'a':
+        case 'A':
         case 'l':
         case 'm':
             list_what = ch;
@@ -136,6 +148,12 @@ int main(int argc, char **argv)
         exit(0);
     case 'm':
         pc_show_maps();
+        exit(0);
+    case 'a':
+        pc_show_sasl(xsasl_server_types());
+        exit(0);
+    case 'A':
+        pc_show_sasl(xsasl_client_types());
         exit(0);
     }
 

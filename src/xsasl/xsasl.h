@@ -93,7 +93,8 @@ extern int xsasl_server_first(XSASL_SERVER *server, const char *mechanism, const
                               VSTRING *reply);
 /* Continue with the client's base64 RESPONSE. */
 extern int xsasl_server_next(XSASL_SERVER *server, const char *response, VSTRING *reply);
-/* The authenticated login name after XSASL_AUTH_OK. */
+/* The authenticated login name after XSASL_AUTH_OK (after a failure:
+ * the name the backend reported, or NULL; for the log only). */
 extern const char *xsasl_server_get_username(XSASL_SERVER *server);
 
 /* Client side. */
@@ -121,7 +122,7 @@ extern void xsasl_client_free(XSASL_CLIENT *client);
  * *MECHANISM is set to the chosen name (owned by the client); INIT holds
  * the base64 initial response or is empty when the mechanism has none.
  * XSASL_AUTH_OK when a mechanism was chosen; XSASL_AUTH_FAIL when none
- * is allowed (REPLY says why: "no mechanism available").
+ * is allowed (INIT then says why: "no mechanism available").
  */
 extern int xsasl_client_first(XSASL_CLIENT *client, const char *mechanisms, const char *username,
                               const char *password, const char **mechanism, VSTRING *init);
