@@ -4,10 +4,11 @@
  * every smtpd process shares one set of counters.
  *
  * Requests (attr.h; anvil_clnt.h): request=connect|disconnect|message|
- * recipient|lookup and ident=SERVICE:ADDR. Every reply is status (0, or
- * -1 for a bad request), count (open connections) and rate (connections,
- * messages or recipients in this $anvil_rate_time_unit, by request;
- * lookup: connections, without counting).
+ * recipient|newtls|auth|lookup and ident=SERVICE:ADDR. Every reply is
+ * status (0, or -1 for a bad request), count (open connections) and rate
+ * (connections, messages, recipients, new TLS sessions or AUTH commands
+ * in this $anvil_rate_time_unit, by request; lookup: connections,
+ * without counting).
  *
  * Every $anvil_status_update_time and before a planned exit it logs the
  * peaks since the last report ("statistics: max connection rate 5/60s
@@ -96,6 +97,10 @@ static void anvil_service(VSTREAM *client, char *service UNUSED, char **argv UNU
         anvil_table_message(anvil_table, vstring_str(ident), now, &rate);
     } else if (strcmp(req, "recipient") == 0) {
         anvil_table_recipient(anvil_table, vstring_str(ident), now, &rate);
+    } else if (strcmp(req, "newtls") == 0) {
+        anvil_table_newtls(anvil_table, vstring_str(ident), now, &rate);
+    } else if (strcmp(req, "auth") == 0) {
+        anvil_table_auth(anvil_table, vstring_str(ident), now, &rate);
     } else if (strcmp(req, "lookup") == 0) {
         anvil_table_lookup(anvil_table, vstring_str(ident), now, &count, &rate);
     } else {

@@ -4,7 +4,8 @@
  *
  * Public functions: anvil_table_create(), anvil_table_connect(),
  * anvil_table_disconnect(), anvil_table_message(),
- * anvil_table_recipient(), anvil_table_lookup(), anvil_table_expire(),
+ * anvil_table_recipient(), anvil_table_newtls(), anvil_table_auth(),
+ * anvil_table_lookup(), anvil_table_expire(),
  * anvil_table_stats(), anvil_table_size(), anvil_table_free().
  *
  * Errors: none.
@@ -23,6 +24,8 @@ typedef struct ANVIL_ENTRY {
     int conn_rate; /* connections in this window */
     int mail_rate; /* messages in this window */
     int rcpt_rate; /* recipients in this window */
+    int tls_rate;  /* new TLS sessions in this window */
+    int auth_rate; /* AUTH commands in this window */
     time_t start;  /* start of this window */
 } ANVIL_ENTRY;
 
@@ -40,6 +43,8 @@ struct ANVIL_TABLE {
     ANVIL_PEAK conn_count;
     ANVIL_PEAK mail_rate;
     ANVIL_PEAK rcpt_rate;
+    ANVIL_PEAK tls_rate;
+    ANVIL_PEAK auth_rate;
     ANVIL_PEAK cache_size;
 };
 
@@ -72,7 +77,7 @@ static void anvil_table_window(ANVIL_TABLE *table, ANVIL_ENTRY *entry, time_t no
 {
     if (now - entry->start >= table->unit || now < entry->start) {
         entry->start = now;
-        entry->conn_rate = entry->mail_rate = entry->rcpt_rate = 0;
+        entry->conn_rate = entry->mail_rate = entry->rcpt_rate = entry->tls_rate = entry->auth_rate = 0;
     }
 }
 
@@ -131,6 +136,24 @@ void anvil_table_recipient(ANVIL_TABLE *table, const char *ident, time_t now, in
     entry->rcpt_rate++;
     anvil_table_peak(&table->rcpt_rate, entry->rcpt_rate, ident, now);
     *rate = entry->rcpt_rate;
+}
+
+void anvil_table_newtls(ANVIL_TABLE *table, const char *ident, time_t now, int *rate)
+{
+    ANVIL_ENTRY *entry = anvil_table_entry(table, ident, now);
+
+    entry->tls_rate++;
+    anvil_table_peak(&table->tls_rate, entry->tls_rate, ident, now);
+    *rate = entry->tls_rate;
+}
+
+void anvil_table_auth(ANVIL_TABLE *table, const char *ident, time_t now, int *rate)
+{
+    ANVIL_ENTRY *entry = anvil_table_entry(table, ident, now);
+
+    entry->auth_rate++;
+    anvil_table_peak(&table->auth_rate, entry->auth_rate, ident, now);
+    *rate = entry->auth_rate;
 }
 
 void anvil_table_lookup(ANVIL_TABLE *table, const char *ident, time_t now, int *count, int *rate)
@@ -210,6 +233,8 @@ void anvil_table_stats(ANVIL_TABLE *table, ARGV *lines)
     anvil_table_report(lines, &table->conn_count, "connection count", 0);
     anvil_table_report(lines, &table->mail_rate, "message rate", table->unit);
     anvil_table_report(lines, &table->rcpt_rate, "recipient rate", table->unit);
+    anvil_table_report(lines, &table->tls_rate, "newtls rate", table->unit);
+    anvil_table_report(lines, &table->auth_rate, "auth rate", table->unit);
     anvil_table_report(lines, &table->cache_size, "cache size", 0);
 }
 
@@ -221,7 +246,7 @@ size_t anvil_table_size(const ANVIL_TABLE *table)
 ANVIL_TABLE *anvil_table_free(ANVIL_TABLE *table)
 {
     ANVIL_PEAK *peaks[] = {&table->conn_rate, &table->conn_count, &table->mail_rate, &table->rcpt_rate,
-                           &table->cache_size};
+                           &table->tls_rate,  &table->auth_rate,  &table->cache_size};
 
     for (size_t i = 0; i < sizeof(peaks) / sizeof(peaks[0]); i++)
         if (peaks[i]->ident)

@@ -1,7 +1,8 @@
 /*
  * anvil_table - the counters behind the anvil service: per ident
- * ("service:addr") the open connections and the connections, messages
- * and recipients in the current rate time unit, plus the peak values
+ * ("service:addr") the open connections and the connections, messages,
+ * recipients, new TLS sessions and AUTH commands in the current rate
+ * time unit, plus the peak values
  * for the statistics log lines. No I/O and no clock of its own: every
  * call gets "now", so the logic is testable.
  *
@@ -10,6 +11,8 @@
  *   anvil_table_disconnect(table, ident, now)
  *   anvil_table_message(table, ident, now, &rate)
  *   anvil_table_recipient(table, ident, now, &rate)
+ *   anvil_table_newtls(table, ident, now, &rate)
+ *   anvil_table_auth(table, ident, now, &rate)
  *   anvil_table_lookup(table, ident, now, &count, &rate)  no change
  *   anvil_table_expire(table, now)  forget idle entries; returns how many
  *   anvil_table_stats(table, lines) append the "statistics: ..." texts for
@@ -38,6 +41,8 @@ extern void anvil_table_connect(ANVIL_TABLE *table, const char *ident, time_t no
 extern void anvil_table_disconnect(ANVIL_TABLE *table, const char *ident, time_t now);
 extern void anvil_table_message(ANVIL_TABLE *table, const char *ident, time_t now, int *rate);
 extern void anvil_table_recipient(ANVIL_TABLE *table, const char *ident, time_t now, int *rate);
+extern void anvil_table_newtls(ANVIL_TABLE *table, const char *ident, time_t now, int *rate);
+extern void anvil_table_auth(ANVIL_TABLE *table, const char *ident, time_t now, int *rate);
 extern void anvil_table_lookup(ANVIL_TABLE *table, const char *ident, time_t now, int *count, int *rate);
 extern int anvil_table_expire(ANVIL_TABLE *table, time_t now);
 extern void anvil_table_stats(ANVIL_TABLE *table, ARGV *lines);

@@ -3,7 +3,7 @@
  * events at given times with the count and rate each must answer (rate
  * windows, disconnects, separate idents), expiry of idle entries, and the
  * statistics lines (peaks, their idents and times, nothing for zero
- * peaks, reset after each report).
+ * peaks, reset after each report), the new TLS session and AUTH rates.
  */
 #include "sys_defs.h"
 
@@ -158,12 +158,56 @@ static void test_stats(void **state UNUSED)
     anvil_table_free(table);
 }
 
+/* newtls and auth count in their own windows and have their own peaks. */
+static void test_newtls_and_auth(void **state UNUSED)
+{
+    static const struct {
+        bool auth; /* else newtls */
+        const char *ident;
+        int at;
+        int rate;
+    } steps[] = {
+        {true, "smtp:192.0.2.1", 0, 1},  {true, "smtp:192.0.2.1", 1, 2},
+        {false, "smtp:192.0.2.1", 1, 1}, {true, "submission:192.0.2.1", 2, 1},
+        {false, "smtp:192.0.2.2", 3, 1}, {false, "smtp:192.0.2.2", 4, 2},
+        {false, "smtp:192.0.2.2", 5, 3}, {true, "smtp:192.0.2.1", 59, 3},
+        {true, "smtp:192.0.2.1", 60, 1}, /* a new window */
+    };
+    ANVIL_TABLE *table = anvil_table_create(60);
+    ARGV *lines = argv_alloc(5);
+    int count;
+    int rate;
+
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        if (steps[i].auth)
+            anvil_table_auth(table, steps[i].ident, T0 + steps[i].at, &rate);
+        else
+            anvil_table_newtls(table, steps[i].ident, T0 + steps[i].at, &rate);
+        if (rate != steps[i].rate)
+            fail_msg("step %zu: rate %d, expected %d", i, rate, steps[i].rate);
+    }
+    /* Neither counts as a connection. */
+    anvil_table_lookup(table, "smtp:192.0.2.1", T0 + 60, &count, &rate);
+    assert_int_equal(count, 0);
+    assert_int_equal(rate, 0);
+    anvil_table_stats(table, lines);
+    assert_int_equal(lines->argc, 3);
+    assert_string_equal(lines->argv[0],
+                        "statistics: max newtls rate 3/60s for (smtp:192.0.2.2) at Sep  9 01:46:45");
+    assert_string_equal(lines->argv[1],
+                        "statistics: max auth rate 3/60s for (smtp:192.0.2.1) at Sep  9 01:47:39");
+    assert_string_equal(lines->argv[2], "statistics: max cache size 3 at Sep  9 01:46:43");
+    argv_free(lines);
+    anvil_table_free(table);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_and_rates),
         cmocka_unit_test(test_expire),
         cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_newtls_and_auth),
     };
 
     setenv("TZ", "UTC", 1);

@@ -153,6 +153,7 @@ static int smtpd_vrfy(SMTPD_STATE *, int, SMTPD_TOKEN *);
 static int smtpd_etrn(SMTPD_STATE *, int, SMTPD_TOKEN *);
 static int smtpd_help(SMTPD_STATE *, int, SMTPD_TOKEN *);
 static int smtpd_quit(SMTPD_STATE *, int, SMTPD_TOKEN *);
+static int smtpd_auth(SMTPD_STATE *, int, SMTPD_TOKEN *);
 
 /* The command table, in the order of the disconnect log line. */
 static SMTPD_CMD smtpd_cmd_table[] = {
@@ -161,7 +162,7 @@ static SMTPD_CMD smtpd_cmd_table[] = {
     {"XCLIENT", smtpd_xclient, 0, 0, 0},
     {"XFORWARD", smtpd_xforward, 0, 0, 0},
     {"STARTTLS", smtpd_tls_starttls, 0, 0, 0},
-    {"AUTH", smtpd_sasl_auth, 0, 0, 0},
+    {"AUTH", smtpd_auth, 0, 0, 0},
     {"MAIL", smtpd_mail, 0, 0, 0},
     {"RCPT", smtpd_rcpt, 0, 0, 0},
     {"DATA", smtpd_data, CMD_SYNC, 0, 0},
@@ -223,6 +224,7 @@ void smtpd_state_reset_transaction(SMTPD_STATE *state)
         state->cleanup = NULL;
     }
     SMTPD_FREE(state->sender);
+    SMTPD_FREE(state->sasl_sender);
     SMTPD_FREE(state->recipient);
     SMTPD_FREE(state->queue_id);
     SMTPD_FREE(state->encoding);
@@ -650,8 +652,11 @@ static int smtpd_xclient(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
             smtpd_set(&state->dest_addr, values[X_DADDR]);
         if (values[X_DPORT])
             smtpd_set(&state->dest_port, values[X_DPORT]);
-        if (values[X_LOGIN])
-            smtpd_set(&state->sasl_username, status[X_LOGIN] ? NULL : values[X_LOGIN]);
+        smtpd_sasl_connect(state);
+        if (values[X_LOGIN] && !status[X_LOGIN]) {
+            smtpd_set(&state->sasl_username, values[X_LOGIN]);
+            smtpd_set(&state->sasl_method, "XCLIENT");
+        }
         /* HELO and PROTO survive only when given. */
         SMTPD_FREE(state->helo_name);
         SMTPD_FREE(state->protocol);
@@ -800,6 +805,12 @@ static int smtpd_cleanup_open(SMTPD_STATE *state)
 
     /* QUEUEID: client=name[addr][, orig_queue_id=ID][, orig_client=NAME[ADDR]] */
     vstring_sprintf(buf, "%s: client=%s", state->queue_id, state->namaddr);
+    if (state->sasl_method)
+        vstring_sprintf_append(buf, ", sasl_method=%s", state->sasl_method);
+    if (state->sasl_username)
+        vstring_sprintf_append(buf, ", sasl_username=%s", state->sasl_username);
+    if (state->sasl_sender)
+        vstring_sprintf_append(buf, ", sasl_sender=%s", state->sasl_sender);
     if (XF_USED(state, ident))
         vstring_sprintf_append(buf, ", orig_queue_id=%s", state->xforward.ident);
     if (XF_USED(state, name) || XF_USED(state, addr))
@@ -901,7 +912,7 @@ static int smtpd_mail(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
     /* Parameters. */
     VSTRING *tmp = vstring_alloc(100);
     off_t size = 0;
-    char *encoding = NULL, *envid = NULL, *verp = NULL;
+    char *encoding = NULL, *envid = NULL, *verp = NULL, *sasl_sender = NULL;
     int ret = 0;
     int result = 0;
 
@@ -945,6 +956,8 @@ static int smtpd_mail(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
         } else if (strncasecmp(arg, "AUTH=", 5) == 0) {
             if (auth_seen)
                 result = SMTPD_ERROR(state, "503 5.5.4 Error: multiple AUTH= options");
+            else if (strcmp(arg + 5, "<>") != 0)
+                sasl_sender = smtpd_printable(arg + 5);
             auth_seen = true;
         } else if ((strcasecmp(arg, "XVERP") == 0 || strncasecmp(arg, "XVERP=", 6) == 0) &&
                    smtpd_check_verp_ok(state) && !(smtpd_discard_mask & EHLO_XVERP)) {
@@ -975,6 +988,7 @@ static int smtpd_mail(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
         myfree(encoding);
         myfree(envid);
         myfree(verp);
+        myfree(sasl_sender);
         return -1;
     }
     VSTRING *inst = vstring_alloc(64);
@@ -985,6 +999,7 @@ static int smtpd_mail(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
     state->dsn_envid = envid;
     state->dsn_ret = ret;
     state->verp_delims = verp;
+    state->sasl_sender = sasl_sender;
     if (smtputf8)
         state->flags |= SMTPD_FLAG_SMTPUTF8;
     if (auth_seen)
@@ -1686,6 +1701,24 @@ static bool smtpd_anvil_connect(SMTPD_STATE *state)
         return false;
     }
     return true;
+}
+
+/* AUTH: the auth rate limit and a discarded AUTH keyword, then smtpd_sasl.c. */
+static int smtpd_auth(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
+{
+    int rate;
+
+    if (var_smtpd_client_auth_rate_limit > 0 && !smtpd_check_xclient_ok(state) &&
+        !smtpd_check_event_exempt(state) &&
+        anvil_clnt_auth(smtpd_anvil, state->service, state->addr, &rate) == ANVIL_STAT_OK &&
+        rate > var_smtpd_client_auth_rate_limit) {
+        msg_warn("AUTH command rate limit exceeded: %d from %s for service %s", rate, state->namaddr,
+                 state->service);
+        return SMTPD_ERROR(state, "450 4.7.1 Error: too many AUTH commands from %s", state->addr);
+    }
+    if ((smtpd_discard_mask & EHLO_AUTH) && (state->helo_name || !var_smtpd_helo_required))
+        return SMTPD_ERROR(state, "503 5.5.1 Error: authentication not enabled");
+    return smtpd_sasl_auth(state, argc, argv);
 }
 
 /* Find a command by its verb. */

@@ -2,7 +2,9 @@
 server of the end-to-end tests: its own config file, base_dir, state_dir
 and log under a temporary directory; an LMTP listener on a UNIX socket and
 on 127.0.0.1:PORT; passwd-file users; maildir mailboxes under the same
-temporary directory. Runs in the foreground (`dovecot -F`) as a child of
+temporary directory; its auth service with a client socket (the SASL
+backend of smtpd_sasl_type = dovecot; users are the passwd-file users with
+their passwords, mechanisms PLAIN and LOGIN). Runs in the foreground (`dovecot -F`) as a child of
 the test, as root (mail users are then $POSTERN_TEST_USER's uid, default
 nobody) or as the invoking user.
 
@@ -14,6 +16,7 @@ nobody) or as the invoking user.
     dc.messages(name)         delivered messages (bytes) in its maildir
     dc.wait_messages(name, n, timeout)
     dc.socket_path, dc.port, dc.log()
+    dc.auth_socket            the auth client socket (smtpd_sasl_path)
     dc.unix_nexthop           "unix:PATH"      (lmtp next hops for Postern)
     dc.inet_nexthop           "inet:127.0.0.1:PORT"
 
@@ -49,6 +52,8 @@ default_internal_group = {internal_group}
 first_valid_uid = 1
 first_valid_gid = 1
 auth_username_format = %Ln
+auth_mechanisms = plain login
+disable_plaintext_auth = no
 postmaster_address = postmaster@example.com
 mail_location = maildir:~/Maildir
 passdb {{
@@ -58,6 +63,11 @@ passdb {{
 userdb {{
   driver = passwd-file
   args = {root}/passwd/%n
+}}
+service auth {{
+  unix_listener {auth_socket} {{
+    mode = 0666
+  }}
 }}
 service lmtp {{
   unix_listener {socket} {{
@@ -83,6 +93,7 @@ class Dovecot:
         os.chmod(self.root, 0o755)
         self.port = port or postern.free_port()
         self.socket_path = os.path.join(self.root, "lmtp")
+        self.auth_socket = os.path.join(self.root, "auth-client")
         self.conf = os.path.join(self.root, "dovecot.conf")
         self.passwd = os.path.join(self.root, "passwd")
         self.home = os.path.join(self.root, "home")
@@ -101,7 +112,8 @@ class Dovecot:
         with open(self.conf, "w") as f:
             f.write(CONFIG.format(instance=os.path.basename(self.root), root=self.root,
                                   internal=internal, login=login, internal_group=internal_group,
-                                  socket=self.socket_path, port=self.port))
+                                  socket=self.socket_path, port=self.port,
+                                  auth_socket=self.auth_socket))
         self.proc = None
 
     @property
@@ -163,11 +175,12 @@ class Dovecot:
             return ""
 
     def start(self, timeout=20):
-        """Run `dovecot -F -c CONF`; wait for the UNIX socket and the TCP port."""
+        """Run `dovecot -F -c CONF`; wait for the UNIX sockets and the TCP port."""
         self.proc = subprocess.Popen([DOVECOT, "-F", "-c", self.conf], stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
-        while not (os.path.exists(self.socket_path) and postern.port_listening(self.port)):
+        while not (os.path.exists(self.socket_path) and os.path.exists(self.auth_socket)
+                   and postern.port_listening(self.port)):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 out = self.proc.stdout.read().decode(errors="replace") if self.proc.poll() is not None else ""
                 self.stop()
