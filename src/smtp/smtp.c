@@ -292,10 +292,16 @@ static void smtp_try_cached(SMTP_STATE *state)
     state->dest_text = state->request->nexthop;
     state->last_addr = false;
     (void)smtp_proto(state, session);
-    smtp_session_end(state, session);
-    for (int i = 0; i < state->request->rcpt_list.len; i++)
+    for (int i = 0; i < state->request->rcpt_list.len; i++) {
+        /* A 4xx RCPT reply: other servers may take it, this one not again. */
+        if (state->rcpt_stat[i] == SMTP_RCPT_SOFT && state->soft_addr == NULL) {
+            state->soft_addr = mystrdup(session->addr);
+            state->soft_port = session->port;
+        }
         if (state->rcpt_stat[i] != SMTP_RCPT_DONE)
             state->rcpt_stat[i] = SMTP_RCPT_PENDING;
+    }
+    smtp_session_end(state, session);
 }
 
 /* Deliver one request; DEL_STAT_FINAL or DEL_STAT_DEFER. */
@@ -406,6 +412,12 @@ static int smtp_deliver(DELIVER_REQUEST *request)
             if (smtp_params.mx_address_limit > 0 && addr_count >= smtp_params.mx_address_limit)
                 break;
             addr_count++;
+            /* Already asked over the cached session (smtp_try_cached()). */
+            if (state.soft_addr && strcmp(list.info[ai].addr, state.soft_addr) == 0 &&
+                dest.port == state.soft_port) {
+                sess_count++;
+                continue;
+            }
             state.last_addr =
                 si + 1 >= sites->argc &&
                 (ai + 1 >= list.len ||
@@ -468,6 +480,8 @@ static int smtp_deliver(DELIVER_REQUEST *request)
     if (state.why_relay)
         myfree(state.why_relay);
     myfree(state.rcpt_stat);
+    if (state.soft_addr)
+        myfree(state.soft_addr);
     return state.status;
 }
 

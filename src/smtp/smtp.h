@@ -187,6 +187,10 @@ typedef struct SMTP_STATE {
     struct SMTP_TLS_POLICY *tls;
     bool tls_retry_plain; /* "may" handshake failed: same address, no TLS */
     const char *dest_text;   /* the same as written: "[host]:587" (SASL key) */
+    /* A cached session whose server answered 4xx to a RCPT: that server
+     * is not asked again in this delivery (smtp.c). NULL if none. */
+    char *soft_addr;
+    unsigned soft_port;
 } SMTP_STATE;
 
 /* smtp_addr.c */

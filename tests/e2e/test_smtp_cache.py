@@ -113,3 +113,27 @@ def test_dead_cached_connection_reconnects(make_instance):
         # The dead connection was taken from the cache and found dead.
         inst.wait_log(r"statistics: domain lookup hits=[1-9]", timeout=10)
         assert "deferred" not in inst.log()
+
+
+def test_4xx_over_cached_connection_is_not_retried_on_a_new_one(make_instance):
+    """A recipient that gets 450 over a cached connection is deferred: the
+    same server is not asked again over a new connection in the same
+    delivery (it was, once, and the bench's 450 share was retried at once)."""
+    with Peer(delays={"eod": 0.4}, rcpt_replies=[("busy*@cache.test", (450, "4.2.1 try later"))]) as peer:
+        inst = make_instance()
+        start(inst, peer)
+        rcpts = ["user0@cache.test", "busy1@cache.test", "user2@cache.test", "busy3@cache.test"]
+        for r in rcpts:
+            submit(inst, r)
+        lines = delivery_lines(inst, 4)
+        status = {d["rcpt"]: d for d in lines}
+        assert status["user0@cache.test"]["status"] == "sent", lines
+        assert status["user2@cache.test"]["status"] == "sent", lines
+        for busy in ("busy1@cache.test", "busy3@cache.test"):
+            assert status[busy]["status"] == "deferred", lines
+            asked = sum(1 for s in peer.sessions for c in s.commands
+                        if c.upper().startswith("RCPT") and busy in c)
+            assert asked == 1, peer.sessions
+        assert any(d["conn_use"] for d in lines), lines
+        assert re.search(r"busy1@cache\.test>.*status=deferred \(host 127\.0\.0\.1\[127\.0\.0\.1\] "
+                         r"said: 450 4\.2\.1 try later \(in reply to RCPT TO command\)\)", inst.log())
