@@ -93,8 +93,16 @@ int mail_trigger(const char *class_, const char *name, const char *buf, size_t l
         if ((rc = fifo_trigger(vstring_str(path), buf, len, MAIL_TRIGGER_TIMEOUT)) < 0)
             msg_warn("trigger %s/%s: %m", class_, name);
     } else if (S_ISSOCK(st.st_mode)) {
-        if ((fd = unix_connect(vstring_str(path), BLOCKING, MAIL_TRIGGER_TIMEOUT)) < 0) {
-            msg_warn("connect to subsystem %s/%s: %m", class_, name);
+        /*
+         * A full backlog holds wakeups the service has not read yet; it
+         * handles them after this moment, so this one adds nothing (and
+         * waiting for room would stall the caller, e.g. cleanup, under load).
+         */
+        if ((fd = unix_connect_nowait(vstring_str(path), BLOCKING)) < 0) {
+            if (errno == EAGAIN)
+                rc = 0;
+            else
+                msg_warn("connect to subsystem %s/%s: %m", class_, name);
         } else {
             /* MSG_NOSIGNAL: a service that went away must not kill a command. */
             if (write_wait(fd, MAIL_TRIGGER_TIMEOUT * 1000) == 0 &&

@@ -125,6 +125,34 @@ static void test_trigger_socket(void **state UNUSED)
     vstring_free(path);
 }
 
+/* A listener whose backlog is full already holds wakeups: mail_trigger()
+ * does not wait for room, reports success, and warns about nothing. */
+static void test_trigger_full_backlog(void **state UNUSED)
+{
+    VSTRING *path = vstring_alloc(100);
+    int listen_fd = unix_listen(service_path(path, MAIL_CLASS_PUBLIC, "busy"), 1, BLOCKING);
+    int64_t started;
+    int n = 0;
+
+    assert_true(listen_fd >= 0);
+    test_warnings = 0;
+    /* Fill the backlog (the kernel queues backlog + 1 connections). */
+    while (n < 50 && unix_connect_nowait(vstring_str(path), BLOCKING) >= 0)
+        n++;
+    assert_true(n >= 1 && n < 50);
+    assert_int_equal(errno, EAGAIN);
+    started = iostuff_clock_ms();
+    assert_int_equal(mail_trigger(MAIL_CLASS_PUBLIC, "busy", "I", 1), 0);
+    assert_true(iostuff_clock_ms() - started < 1000);
+    assert_int_equal(test_warnings, 0);
+    /* The earlier wakeups are still there for the service. */
+    int fd = accept(listen_fd, NULL, NULL);
+    assert_true(fd >= 0);
+    close(fd);
+    close(listen_fd);
+    vstring_free(path);
+}
+
 static void test_trigger_errors(void **state UNUSED)
 {
     VSTRING *path = vstring_alloc(100);
@@ -188,6 +216,7 @@ int main(void)
         cmocka_unit_test(test_connect),
         cmocka_unit_test(test_trigger_fifo),
         cmocka_unit_test(test_trigger_socket),
+        cmocka_unit_test(test_trigger_full_backlog),
         cmocka_unit_test(test_trigger_errors),
     };
 

@@ -325,6 +325,21 @@ int unix_connect(const char *path, int block_mode, int timeout)
     return sockets_finish(fd, block_mode);
 }
 
+/* Connect to a UNIX-domain listener without waiting for room in its backlog. */
+int unix_connect_nowait(const char *path, int block_mode)
+{
+    struct sockaddr_un sun;
+    int fd;
+
+    if (sockets_unix_addr(&sun, path) < 0)
+        return -1;
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+        return sockets_abort(fd);
+    return sockets_finish(fd, block_mode);
+}
+
 /*
  * Create a FIFO with exactly the given mode (replacing a stale FIFO) and
  * open it for reading. It is opened read-write, so it never reports end of

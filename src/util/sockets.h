@@ -7,6 +7,9 @@
  *   inet_connect(addr, block_mode, timeout)    TCP client
  *   unix_listen(path, backlog, block_mode)     UNIX-domain stream listener
  *   unix_connect(path, block_mode, timeout)    UNIX-domain stream client
+ *   unix_connect_nowait(path, block_mode)      the same, but -1 with EAGAIN
+ *                                              at once when the listener's
+ *                                              backlog is full
  *   fifo_listen(path, mode, block_mode)        FIFO reader
  *   fifo_trigger(path, buf, len, timeout)      write a wakeup request to a FIFO
  *   host_port(buf, &host, def_host, &port, def_port)   split "host:port"
@@ -44,6 +47,7 @@ extern int inet_listen(const char *addr, int backlog, int block_mode);
 extern int inet_connect(const char *addr, int block_mode, int timeout);
 extern int unix_listen(const char *path, int backlog, int block_mode);
 extern int unix_connect(const char *path, int block_mode, int timeout);
+extern int unix_connect_nowait(const char *path, int block_mode);
 extern int fifo_listen(const char *path, mode_t mode, int block_mode);
 extern int fifo_trigger(const char *path, const void *buf, size_t len, int timeout);
 extern const char *host_port(char *buf, const char **host, const char *def_host, const char **port,
