@@ -38,7 +38,11 @@
  *        d. replies status=0 to each client whose file survived a-c, or
  *           removes the file and replies the error,
  *        e. wakes the queue manager once for the batch ("I": scan
- *           incoming) if a message landed in incoming/.
+ *           incoming) if a message landed in incoming/,
+ *        f. releases the clients. Last, because releasing the client that
+ *           completes the process's max_use ends the process at once: a
+ *           release inside d lost the wakeup and left later clients of
+ *           the batch without their answer.
  *      A crash before d leaves files the clients were never told about:
  *      they retry (a duplicate at worst, never a loss); the 0600 leftovers
  *      are incomplete by definition. A crash after d loses nothing: every
@@ -331,11 +335,13 @@ void cleanup_final_commit(void)
             wake_qmgr = true;
         }
         cleanup_final_reply(state);
-        cleanup_final_release(state);
     }
     /* e. One wakeup for the whole batch. */
     if (wake_qmgr)
         cleanup_final_trigger();
+    /* f. Only now the clients go: the last one may end a process at its max_use. */
+    for (size_t i = 0; i < len; i++)
+        cleanup_final_release(batch[i]);
     myfree(batch);
     argv_free(synced);
     vstring_free(dir);

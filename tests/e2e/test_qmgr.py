@@ -774,3 +774,15 @@ def test_content_filter_parameter_routes_local_submissions(inst):
     m = inst.wait_log(r": (?P<qid>\w+): to=<bob@remote\.test>, relay=testagent\[\[filter\.test\]:10025\]"
                       r".*status=sent")
     assert m
+
+
+def test_wakeup_from_cleanup_at_its_max_use(inst):
+    """A cleanup process that ends at max_use still wakes the queue manager
+    for its last message (it used to exit before the wakeup: the message
+    then waited for the queue manager's next timer, 300 s)."""
+    inst.write_master_cf(inst.read_master_cf().replace(
+        "cleanup unix n - n - 0 cleanup", "cleanup unix n - n - 0 cleanup -o max_use=1"))
+    inst.start()
+    for n in range(3):
+        qid = submit(inst, "alice@example.org", [f"bob{n}@remote.test"])
+        delivery_line(inst, qid, f"bob{n}@remote.test", "sent", timeout=10)
