@@ -153,6 +153,7 @@ static int smtpd_vrfy(SMTPD_STATE *, int, SMTPD_TOKEN *);
 static int smtpd_etrn(SMTPD_STATE *, int, SMTPD_TOKEN *);
 static int smtpd_help(SMTPD_STATE *, int, SMTPD_TOKEN *);
 static int smtpd_quit(SMTPD_STATE *, int, SMTPD_TOKEN *);
+static int smtpd_starttls(SMTPD_STATE *, int, SMTPD_TOKEN *);
 static int smtpd_auth(SMTPD_STATE *, int, SMTPD_TOKEN *);
 
 /* The command table, in the order of the disconnect log line. */
@@ -161,7 +162,7 @@ static SMTPD_CMD smtpd_cmd_table[] = {
     {"EHLO", smtpd_ehlo, CMD_JUNK | CMD_SYNC, 0, 0},
     {"XCLIENT", smtpd_xclient, 0, 0, 0},
     {"XFORWARD", smtpd_xforward, 0, 0, 0},
-    {"STARTTLS", smtpd_tls_starttls, 0, 0, 0},
+    {"STARTTLS", smtpd_starttls, 0, 0, 0},
     {"AUTH", smtpd_auth, 0, 0, 0},
     {"MAIL", smtpd_mail, 0, 0, 0},
     {"RCPT", smtpd_rcpt, 0, 0, 0},
@@ -1701,6 +1702,14 @@ static bool smtpd_anvil_connect(SMTPD_STATE *state)
         return false;
     }
     return true;
+}
+
+/* STARTTLS: not implemented for a client whose EHLO lost the keyword. */
+static int smtpd_starttls(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
+{
+    if ((smtpd_discard_mask & EHLO_STARTTLS) && argc == 1 && state->tls_context == NULL)
+        return SMTPD_ERROR(state, "502 5.5.1 Error: command not implemented");
+    return smtpd_tls_starttls(state, argc, argv);
 }
 
 /* AUTH: the auth rate limit and a discarded AUTH keyword, then smtpd_sasl.c. */

@@ -676,3 +676,14 @@ def test_policy_gets_tls_attributes(mx, pki):
         assert req["ccert_pubkey_fingerprint"] == pki.client.pkey_fpr
     finally:
         server.close()
+
+
+def test_discarded_starttls_keyword(mx, pki):
+    """smtpd_discard_ehlo_keywords = starttls: no STARTTLS in EHLO, and the
+    command is not implemented for that client (as Postfix)."""
+    inst = mx.start(smtpd_tls_security_level="may", smtpd_discard_ehlo_keywords="starttls")
+    c = connect(inst)
+    assert "STARTTLS" not in ehlo_keywords(c)
+    assert c.one("STARTTLS") == "502 5.5.1 Error: command not implemented"
+    assert c.one("STARTTLS x") == "501 5.5.4 Syntax: STARTTLS"
+    assert c.one("NOOP") == "250 2.0.0 Ok"
