@@ -120,6 +120,14 @@ class Sink(_CountingSink):
         self._start([SMTP_SINK, "-c", "-u", "nobody", f"127.0.0.1:{port}", "1000"])
 
 
+class TlsSink(_CountingSink):
+    """bench/tls-load.c's sink offering STARTTLS with CERT (tlscerts.Cert)."""
+
+    def __init__(self, load, port, cert):
+        self.port = port
+        self._start([load, "sink", "-c", cert.cert, "-k", cert.key, str(port)])
+
+
 class SmartSink(_CountingSink):
     """bench/tls-load.c's sink in plaintext smart mode: PCT4 % of the RCPT
     commands get 450, PCT5 % get 550 (see tls-load.c); bounces (null
