@@ -80,6 +80,9 @@ static void deliver_request_free(DELIVER_REQUEST *request)
     myfree(request->client_proto);
     myfree(request->client_helo);
     myfree(request->rewrite_context);
+    myfree(request->sasl_method);
+    myfree(request->sasl_username);
+    myfree(request->sasl_sender);
     recipient_list_free(&request->rcpt_list);
     dsb_free(request->hop_status);
     myfree(request);
@@ -135,6 +138,9 @@ DELIVER_REQUEST *deliver_request_read(VSTREAM *stream)
         S_CPROTO,
         S_CHELO,
         S_RWR,
+        S_SASL_METHOD,
+        S_SASL_USERNAME,
+        S_SASL_SENDER,
         S_N
     };
     VSTRING *s[S_N];
@@ -157,10 +163,14 @@ DELIVER_REQUEST *deliver_request_read(VSTREAM *stream)
         RECV_ATTR_STR(DELIVER_ATTR_CLIENT_PORT, s[S_CPORT]),
         RECV_ATTR_STR(DELIVER_ATTR_CLIENT_PROTO, s[S_CPROTO]),
         RECV_ATTR_STR(DELIVER_ATTR_CLIENT_HELO, s[S_CHELO]),
-        RECV_ATTR_STR(DELIVER_ATTR_RWR_CONTEXT, s[S_RWR]), RECV_ATTR_LONG(DELIVER_ATTR_TIME_INCOMING, &t_in),
-        RECV_ATTR_LONG(DELIVER_ATTR_TIME_ACTIVE, &t_act), RECV_ATTR_LONG(DELIVER_ATTR_TIME_HANDOFF, &t_hand),
+        RECV_ATTR_STR(DELIVER_ATTR_RWR_CONTEXT, s[S_RWR]),
+        RECV_ATTR_STR(DELIVER_ATTR_SASL_METHOD, s[S_SASL_METHOD]),
+        RECV_ATTR_STR(DELIVER_ATTR_SASL_USERNAME, s[S_SASL_USERNAME]),
+        RECV_ATTR_STR(DELIVER_ATTR_SASL_SENDER, s[S_SASL_SENDER]),
+        RECV_ATTR_LONG(DELIVER_ATTR_TIME_INCOMING, &t_in), RECV_ATTR_LONG(DELIVER_ATTR_TIME_ACTIVE, &t_act),
+        RECV_ATTR_LONG(DELIVER_ATTR_TIME_HANDOFF, &t_hand),
         RECV_ATTR_INT(DELIVER_ATTR_RCPT_COUNT, &rcpt_count), ATTR_TYPE_END);
-    if (n != 21) {
+    if (n != 24) {
         if (n >= 0 || !vstream_feof(stream) || vstream_ferror(stream))
             msg_warn("%s: error receiving delivery request", vstream_path(stream));
         goto out;
@@ -195,6 +205,9 @@ DELIVER_REQUEST *deliver_request_read(VSTREAM *stream)
     request->client_proto = mystrdup(vstring_str(s[S_CPROTO]));
     request->client_helo = mystrdup(vstring_str(s[S_CHELO]));
     request->rewrite_context = mystrdup(vstring_str(s[S_RWR]));
+    request->sasl_method = mystrdup(vstring_str(s[S_SASL_METHOD]));
+    request->sasl_username = mystrdup(vstring_str(s[S_SASL_USERNAME]));
+    request->sasl_sender = mystrdup(vstring_str(s[S_SASL_SENDER]));
     MSG_STATS_INIT(&request->msg_stats);
     deliver_request_time(&request->msg_stats.incoming_arrival, t_in);
     deliver_request_time(&request->msg_stats.active_arrival, t_act);

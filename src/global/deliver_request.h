@@ -35,8 +35,9 @@
  *   (queue_name/queue_id) read-write, takes a shared flock on it (held
  *   until deliver_request_done(), so that a restarted queue manager does
  *   not take a message while an agent of its predecessor still delivers
- *   it) and positions it at data_offset (the MESG record). Returns NULL (with a warning) on a protocol error or
- *   when the queue file cannot be opened -- then the agent closes the
+ *   it) and positions it at data_offset (the MESG record). Returns NULL
+ *   (with a warning) on a protocol error or when the queue file cannot be
+ *   opened -- then the agent closes the
  *   connection without an answer, except that a missing queue file
  *   (postsuper -d meanwhile) is answered with DEL_STAT_FINAL by
  *   deliver_request_read itself and NULL is returned.
@@ -75,6 +76,9 @@
 #define DELIVER_ATTR_CLIENT_PROTO  "log_protocol_name"
 #define DELIVER_ATTR_CLIENT_HELO   "log_helo_name"
 #define DELIVER_ATTR_RWR_CONTEXT   "rewrite_context"
+#define DELIVER_ATTR_SASL_METHOD   "sasl_method" /* "" unless smtpd AUTH */
+#define DELIVER_ATTR_SASL_USERNAME "sasl_username"
+#define DELIVER_ATTR_SASL_SENDER   "sasl_sender"
 #define DELIVER_ATTR_TIME_INCOMING "time_incoming" /* microseconds since the epoch */
 #define DELIVER_ATTR_TIME_ACTIVE   "time_active"
 #define DELIVER_ATTR_TIME_HANDOFF  "time_handoff"
@@ -125,6 +129,9 @@ typedef struct DELIVER_REQUEST {
     char *client_proto;
     char *client_helo;
     char *rewrite_context;
+    char *sasl_method;   /* "" when the message was not submitted with AUTH */
+    char *sasl_username; /* "" likewise */
+    char *sasl_sender;   /* "" unless MAIL FROM ... AUTH=<addr> */
     MSG_STATS msg_stats;
     RECIPIENT_LIST rcpt_list;
     DSN_BUF *hop_status; /* agent: set status+reason on a destination failure */

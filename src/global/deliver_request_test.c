@@ -2,8 +2,8 @@
  * deliver_request_test - unit tests for the agent side of the delivery
  * request protocol, over a socketpair against a queue file written with
  * the record API in a scratch queue directory: a request is read with
- * every attribute and recipient, the queue file is open at the MESG
- * record, recipients are marked done in place (and a bad offset is
+ * every attribute (the smtpd AUTH login too) and recipient, the queue
+ * file is open at the MESG record, recipients are marked done in place (and a bad offset is
  * refused), the answer carries status/hop_status/hop_reason; a missing
  * queue file is answered as finished; malformed requests get no answer.
  */
@@ -109,6 +109,9 @@ static void send_request(VSTREAM *qmgr, const char *queue, const char *id, long 
             SEND_ATTR_STR(DELIVER_ATTR_CLIENT_PROTO, "ESMTP"),
             SEND_ATTR_STR(DELIVER_ATTR_CLIENT_HELO, "helo.example"),
             SEND_ATTR_STR(DELIVER_ATTR_RWR_CONTEXT, "remote"),
+            SEND_ATTR_STR(DELIVER_ATTR_SASL_METHOD, "PLAIN"),
+            SEND_ATTR_STR(DELIVER_ATTR_SASL_USERNAME, "alice@example.com"),
+            SEND_ATTR_STR(DELIVER_ATTR_SASL_SENDER, ""),
             SEND_ATTR_LONG(DELIVER_ATTR_TIME_INCOMING, 1763712000123456LL),
             SEND_ATTR_LONG(DELIVER_ATTR_TIME_ACTIVE, 1763712001000000LL),
             SEND_ATTR_LONG(DELIVER_ATTR_TIME_HANDOFF, 1763712001500000LL),
@@ -176,6 +179,9 @@ static void test_round_trip(void **state UNUSED)
     assert_string_equal(request->client_proto, "ESMTP");
     assert_string_equal(request->client_helo, "helo.example");
     assert_string_equal(request->rewrite_context, "remote");
+    assert_string_equal(request->sasl_method, "PLAIN");
+    assert_string_equal(request->sasl_username, "alice@example.com");
+    assert_string_equal(request->sasl_sender, "");
     assert_int_equal(request->msg_stats.incoming_arrival.tv_sec, 1763712000);
     assert_int_equal(request->msg_stats.incoming_arrival.tv_usec, 123456);
     assert_int_equal(request->msg_stats.active_arrival.tv_sec, 1763712001);

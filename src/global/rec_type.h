@@ -77,6 +77,9 @@
 #define MAIL_ATTR_FILTER          "content_filter" /* transport:nexthop */
 #define MAIL_ATTR_REDIRECT        "redirect"       /* REDIRECT action */
 #define MAIL_ATTR_HOLD_REASON     "hold_reason"
+#define MAIL_ATTR_SASL_METHOD     "sasl_method"   /* smtpd AUTH mechanism */
+#define MAIL_ATTR_SASL_USERNAME   "sasl_username" /* smtpd AUTH login */
+#define MAIL_ATTR_SASL_SENDER     "sasl_sender"   /* MAIL FROM ... AUTH=<addr> */
 
 /* Values of MAIL_ATTR_DSN_RET (Postfix's values; 0: not specified). */
 #define DSN_RET_FULL 1

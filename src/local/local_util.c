@@ -356,6 +356,9 @@ ARGV *local_command_env(const LOCAL_STATE *state, const char *filter)
         local_env_add(env, "CLIENT_HELO", request->client_helo, filter);
         local_env_add(env, "CLIENT_HOSTNAME", request->client_name, filter);
         local_env_add(env, "CLIENT_PROTOCOL", request->client_proto, filter);
+        local_env_add(env, "SASL_METHOD", request->sasl_method, filter);
+        local_env_add(env, "SASL_USERNAME", request->sasl_username, filter);
+        local_env_add(env, "SASL_SENDER", request->sasl_sender, filter);
     }
     return env;
 }

@@ -103,6 +103,9 @@ static void test_command_env(void **unused UNUSED)
     ARGV *env;
 
     test_state(&state, "a;b");
+    test_request.sasl_method = "PLAIN";
+    test_request.sasl_username = "carol;x@example.org";
+    test_request.sasl_sender = "";
     env = local_command_env(&state, FILTER);
     assert_string_equal(env_get(env, "SHELL"), "/bin/sh");
     assert_string_equal(env_get(env, "HOME"), "/home/alice");
@@ -118,6 +121,9 @@ static void test_command_env(void **unused UNUSED)
     assert_string_equal(env_get(env, "CLIENT_HELO"), "client.example");
     assert_string_equal(env_get(env, "CLIENT_PROTOCOL"), "ESMTP");
     assert_null(env_get(env, "CLIENT_HOSTNAME"));
+    assert_string_equal(env_get(env, "SASL_METHOD"), "PLAIN");
+    assert_string_equal(env_get(env, "SASL_USERNAME"), "carol_x@example.org");
+    assert_null(env_get(env, "SASL_SENDER"));
     assert_null(env_get(env, "ENVID"));
     assert_null(env_get(env, "PATH"));
     argv_free(env);
@@ -133,6 +139,8 @@ static void test_command_env(void **unused UNUSED)
     assert_null(env_get(env, "SHELL"));
     assert_string_equal(env_get(env, "SENDER"), "");
     assert_string_equal(env_get(env, "ORIGINAL_RECIPIENT"), "alice+a_b@mail.example.com");
+    assert_null(env_get(env, "SASL_METHOD"));
+    assert_null(env_get(env, "SASL_USERNAME"));
     argv_free(env);
 }
 

@@ -337,6 +337,9 @@ static const char *pipe_expand_lookup(const char *name, void *context)
         {"client_helo", offsetof(PIPE_EXPAND_CTX, client_helo)},
         {"client_port", offsetof(PIPE_EXPAND_CTX, client_port)},
         {"client_protocol", offsetof(PIPE_EXPAND_CTX, client_protocol)},
+        {"sasl_method", offsetof(PIPE_EXPAND_CTX, sasl_method)},
+        {"sasl_username", offsetof(PIPE_EXPAND_CTX, sasl_username)},
+        {"sasl_sender", offsetof(PIPE_EXPAND_CTX, sasl_sender)},
     };
 
     for (size_t i = 0; i < sizeof(rcpt_names) / sizeof(rcpt_names[0]); i++) {
@@ -387,8 +390,6 @@ static const char *pipe_expand_lookup(const char *name, void *context)
             return value ? value : "";
         }
     }
-    if (strncmp(name, "sasl_", 5) == 0) /* not carried by delivery requests */
-        return "";
     msg_warn("%s: unknown macro name \"%s\" in argv= attribute", ctx->service ? ctx->service : "pipe", name);
     return NULL;
 }

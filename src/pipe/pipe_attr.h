@@ -70,6 +70,9 @@ typedef struct PIPE_EXPAND_CTX {
     const char *client_helo;
     const char *client_port;
     const char *client_protocol;
+    const char *sasl_method; /* smtpd AUTH; NULL or "": none */
+    const char *sasl_username;
+    const char *sasl_sender;
     const char *rcpt_delim; /* recipient_delimiter */
     const RECIPIENT *rcpt;  /* the recipients */
     int rcpt_count;

@@ -202,7 +202,10 @@ static void test_expand(void **unused UNUSED)
         /* Request values, $$ and unknown names. */
         {"flags=h user=u argv=x ${nexthop} $queue_id ${size} $(envid) $$HOME ${client_address} "
          "${sasl_username}/",
-         "s", 1, "", "x|next.example|QID1|1234|ENV|$HOME|192.0.2.1|/"},
+         "s", 1, "", "x|next.example|QID1|1234|ENV|$HOME|192.0.2.1|alice@example.org/"},
+        /* The smtpd AUTH login carried by the request. */
+        {"user=u argv=x ${sasl_method} ${sasl_username} ${sasl_sender} ${sasl_sender?y}", "s", 1, "",
+         "x|PLAIN|alice@example.org|owner@example.org|y"},
         {"user=u argv=x ${client_hostname} ${client_helo} ${client_port} ${client_protocol} ${nosuch}x", "s",
          1, "", "x|host.example|helo.example|2525|ESMTP|x"},
         /* Conditional forms work. */
@@ -225,6 +228,9 @@ static void test_expand(void **unused UNUSED)
             .client_helo = "helo.example",
             .client_port = "2525",
             .client_protocol = "ESMTP",
+            .sasl_method = "PLAIN",
+            .sasl_username = "alice@example.org",
+            .sasl_sender = "owner@example.org",
             .rcpt_delim = cases[i].delim,
             .rcpt = three,
             .rcpt_count = cases[i].nrcpt,
@@ -252,6 +258,22 @@ static void test_expand(void **unused UNUSED)
         assert_null(pipe_attr_parse(&attr, args->argv));
         got = pipe_expand_argv(&attr, &ctx);
         assert_string_equal(joined(buf, got->argv), "x|$HOME@x");
+        argv_free(got);
+        pipe_attr_free(&attr);
+        argv_free(args);
+    }
+
+    /* Without an AUTH login (no sasl_* in the request) the macros are empty. */
+    {
+        ARGV *args = split_like_master("user=u argv=x <${sasl_method}|${sasl_username}|${sasl_sender}>");
+        PIPE_ATTR attr;
+        PIPE_EXPAND_CTX ctx = {
+            .sender = "", .rcpt = &dollar, .rcpt_count = 1, .rcpt_delim = "", .sasl_method = ""};
+        ARGV *got;
+
+        assert_null(pipe_attr_parse(&attr, args->argv));
+        got = pipe_expand_argv(&attr, &ctx);
+        assert_string_equal(joined(buf, got->argv), "x|<||>");
         argv_free(got);
         pipe_attr_free(&attr);
         argv_free(args);

@@ -75,10 +75,13 @@ struct QMGR_MESSAGE {
     char *encoding;
     int smtputf8;
     int trace_flags;
-    char *filter; /* content_filter transport:nexthop, or NULL */
+    char *filter;   /* content_filter transport:nexthop, or NULL */
     char *redirect; /* REDIRECT address replacing every recipient, or NULL */
     char *client_name, *client_addr, *client_port, *client_proto, *client_helo;
     char *rewrite_context;
+    char *sasl_method; /* "" unless smtpd AUTH */
+    char *sasl_username;
+    char *sasl_sender;
     long long warn_time; /* delay warning due, 0: none */
     long warn_offset;    /* offset of the W record, 0: none */
     long rcpt_offset;    /* next recipient to read; 0: all read */

@@ -83,6 +83,9 @@ static void qmgr_message_free(QMGR_MESSAGE *message)
     myfree(message->client_proto);
     myfree(message->client_helo);
     myfree(message->rewrite_context);
+    myfree(message->sasl_method);
+    myfree(message->sasl_username);
+    myfree(message->sasl_sender);
     myfree(message);
 }
 
@@ -127,6 +130,12 @@ static void qmgr_message_attr(QMGR_MESSAGE *message, char *text)
         qmgr_message_set(&message->client_helo, value);
     else if (strcmp(name, MAIL_ATTR_RWR_CONTEXT) == 0)
         qmgr_message_set(&message->rewrite_context, value);
+    else if (strcmp(name, MAIL_ATTR_SASL_METHOD) == 0)
+        qmgr_message_set(&message->sasl_method, value);
+    else if (strcmp(name, MAIL_ATTR_SASL_USERNAME) == 0)
+        qmgr_message_set(&message->sasl_username, value);
+    else if (strcmp(name, MAIL_ATTR_SASL_SENDER) == 0)
+        qmgr_message_set(&message->sasl_sender, value);
 }
 
 /* Read the SIZE record, the envelope and the extracted segment's attributes. */
@@ -565,6 +574,9 @@ bool qmgr_message_activate(const char *queue_name, const char *id, int scan_flag
     message->client_proto = mystrdup("");
     message->client_helo = mystrdup("");
     message->rewrite_context = mystrdup("");
+    message->sasl_method = mystrdup("");
+    message->sasl_username = mystrdup("");
+    message->sasl_sender = mystrdup("");
     message->next = qmgr_message_list;
     if (qmgr_message_list)
         qmgr_message_list->prev = message;

@@ -834,6 +834,13 @@ static int smtpd_cleanup_open(SMTPD_STATE *state)
         rec_fprintf(c, REC_TYPE_ATTR, "%s=%s", MAIL_ATTR_LOG_HELO_NAME, helo);
     if (proto)
         rec_fprintf(c, REC_TYPE_ATTR, "%s=%s", MAIL_ATTR_LOG_PROTO_NAME, proto);
+    /* The AUTH login for pipe(8) ${sasl_*} and local(8) SASL_*; as Postfix, before the context. */
+    if (state->sasl_method)
+        rec_fprintf(c, REC_TYPE_ATTR, "%s=%s", MAIL_ATTR_SASL_METHOD, state->sasl_method);
+    if (state->sasl_username)
+        rec_fprintf(c, REC_TYPE_ATTR, "%s=%s", MAIL_ATTR_SASL_USERNAME, state->sasl_username);
+    if (state->sasl_sender)
+        rec_fprintf(c, REC_TYPE_ATTR, "%s=%s", MAIL_ATTR_SASL_SENDER, state->sasl_sender);
     rec_fprintf(c, REC_TYPE_ATTR, "%s=%s", MAIL_ATTR_RWR_CONTEXT,
                 XF_USED(state, source) && strcasecmp(state->xforward.source, "LOCAL") == 0 ? "local"
                                                                                            : "remote");

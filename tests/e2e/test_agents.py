@@ -96,7 +96,8 @@ class Agents:
             ("envelope_id", ""), ("dsn_ret", 0), ("log_client_name", ""),
             ("log_client_address", ""), ("log_client_port", ""),
             ("log_protocol_name", ""), ("log_helo_name", ""),
-            ("rewrite_context", "local"), ("time_incoming", now - 2_000_000),
+            ("rewrite_context", "local"), ("sasl_method", ""), ("sasl_username", ""),
+            ("sasl_sender", ""), ("time_incoming", now - 2_000_000),
             ("time_active", now - 1_000_000), ("time_handoff", now),
             ("rcpt_count", len(rcpts))])
         for offset, addr, orig in rcpts:
