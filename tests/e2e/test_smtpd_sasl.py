@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import os
+import pwd
 import re
 import shutil
 import smtplib
@@ -684,3 +685,85 @@ def test_smtplib_starttls_login(mx):
         smtp.starttls(context=ctx)
         smtp.ehlo("c.test")
         assert smtp.login("alice", "secret")[0] == 235
+
+
+# --- the AUTH login travels with the message to the delivery agents -----------
+
+SASL_RECORDER = """\
+#!/bin/sh
+# argv: pipe(8)'s ${{sasl_method}} ${{sasl_username}} ${{sasl_sender}} ${{recipient}};
+# as local(8)'s mailbox_command (no arguments): its SASL_* environment.
+if [ $# -gt 0 ]; then
+    f=$(mktemp "{out}/pipe.XXXXXX")
+    for a in "$@"; do printf '%s\\0' "$a"; done > "$f"
+else
+    f=$(mktemp "{out}/local.XXXXXX")
+    env > "$f"
+fi
+cat > /dev/null
+exit 0
+"""
+
+
+def test_sasl_login_reaches_pipe_and_local(mx):
+    """The queue file keeps sasl_method/sasl_username/sasl_sender (postcat);
+    the queue manager passes them on: pipe(8)'s ${sasl_*} macros and
+    local(8)'s SASL_* command environment see them, and are empty without
+    AUTH."""
+    inst = mx.inst
+    user = inst.user.pw_name if inst.user else pwd.getpwuid(os.getuid()).pw_name
+    out = os.path.join(inst.root, "sasl-out")
+    os.makedirs(out)
+    inst._own(out)
+    script = inst.write_file(os.path.join(inst.root, "sasl-record.sh"),
+                             SASL_RECORDER.format(out=out), mode=0o755)
+    inst.write_master_cf(inst.read_master_cf()
+                         + f"saslpipe unix - n n - - pipe user={user} argv={script} "
+                           "${sasl_method} ${sasl_username} ${sasl_sender} ${recipient}\n")
+    local_rcpt = f"{user}@mx.example.test"
+    master = inst.read_master_cf()
+
+    # Queued only: postcat shows the attributes smtpd wrote, in Postfix's names.
+    mx.start(queue_only=True)
+    with mx.chat() as chat:
+        assert chat.cmd(f"AUTH PLAIN {PLAIN_ALICE}")[0] == 235
+        qid = send_message_with(chat, "MAIL FROM:<a@example.test> AUTH=<alice@example.test>")
+    out_pc = inst.postcat(qid)
+    assert "named_attribute: sasl_method=PLAIN\n" in out_pc
+    assert "named_attribute: sasl_username=alice\n" in out_pc
+    # AUTH=<addr> is kept as given, brackets included (as Postfix does).
+    assert "named_attribute: sasl_sender=<alice@example.test>\n" in out_pc
+    mx.stop_auth()
+    inst.stop()
+
+    # Delivered: with AUTH (and AUTH= on MAIL), then without.
+    inst.write_master_cf(master)
+    mx.start(transport_maps="inline:{pipe.test=saslpipe:}", local_transport="local",
+             local_recipient_maps="", mailbox_command=script)
+    with mx.chat() as chat:
+        assert chat.cmd(f"AUTH PLAIN {PLAIN_ALICE}")[0] == 235
+        assert chat.cmd("MAIL FROM:<a@example.test> AUTH=<alice@example.test>") == (250, "2.1.0 Ok")
+        assert chat.cmd("RCPT TO:<x@pipe.test>") == (250, "2.1.5 Ok")
+        assert chat.cmd(f"RCPT TO:<{local_rcpt}>") == (250, "2.1.5 Ok")
+        assert chat.cmd("DATA")[0] == 354
+        code, text = chat.cmd("Subject: t\r\n\r\nbody\r\n.")
+        assert code == 250, text
+        qid = re.search(r"queued as (\S+)", text).group(1)
+    inst.wait_log(rf": {qid}: removed")
+    with mx.chat() as chat:
+        qid2 = send_message(chat, "b@example.test", "y@pipe.test")
+    inst.wait_log(rf": {qid2}: removed")
+
+    runs = {}
+    for name in sorted(os.listdir(out)):
+        with open(os.path.join(out, name), "rb") as f:
+            runs.setdefault(name.split(".")[0], []).append(f.read().decode())
+    pipe_args = sorted(r.split("\0")[:-1] for r in runs["pipe"])
+    assert pipe_args == [["", "", "", "y@pipe.test"],
+                         ["PLAIN", "alice", "<alice@example.test>", "x@pipe.test"]]
+    assert len(runs["local"]) == 1
+    env = dict(line.split("=", 1) for line in runs["local"][0].splitlines() if "=" in line)
+    assert env["SASL_METHOD"] == "PLAIN"
+    assert env["SASL_USERNAME"] == "alice"
+    assert env["SASL_SENDER"] == "_alice@example.test_"  # command_expansion_filter
+    assert env["RECIPIENT"] == local_rcpt
