@@ -120,40 +120,32 @@ void anvil_table_disconnect(ANVIL_TABLE *table, const char *ident, time_t now)
         entry->count--;
 }
 
+/* Count one more event of a rate and keep its peak; the new rate. */
+static int anvil_table_bump(int *rate, ANVIL_PEAK *peak, const char *ident, time_t now)
+{
+    ++*rate;
+    anvil_table_peak(peak, *rate, ident, now);
+    return *rate;
+}
+
 void anvil_table_message(ANVIL_TABLE *table, const char *ident, time_t now, int *rate)
 {
-    ANVIL_ENTRY *entry = anvil_table_entry(table, ident, now);
-
-    entry->mail_rate++;
-    anvil_table_peak(&table->mail_rate, entry->mail_rate, ident, now);
-    *rate = entry->mail_rate;
+    *rate = anvil_table_bump(&anvil_table_entry(table, ident, now)->mail_rate, &table->mail_rate, ident, now);
 }
 
 void anvil_table_recipient(ANVIL_TABLE *table, const char *ident, time_t now, int *rate)
 {
-    ANVIL_ENTRY *entry = anvil_table_entry(table, ident, now);
-
-    entry->rcpt_rate++;
-    anvil_table_peak(&table->rcpt_rate, entry->rcpt_rate, ident, now);
-    *rate = entry->rcpt_rate;
+    *rate = anvil_table_bump(&anvil_table_entry(table, ident, now)->rcpt_rate, &table->rcpt_rate, ident, now);
 }
 
 void anvil_table_newtls(ANVIL_TABLE *table, const char *ident, time_t now, int *rate)
 {
-    ANVIL_ENTRY *entry = anvil_table_entry(table, ident, now);
-
-    entry->tls_rate++;
-    anvil_table_peak(&table->tls_rate, entry->tls_rate, ident, now);
-    *rate = entry->tls_rate;
+    *rate = anvil_table_bump(&anvil_table_entry(table, ident, now)->tls_rate, &table->tls_rate, ident, now);
 }
 
 void anvil_table_auth(ANVIL_TABLE *table, const char *ident, time_t now, int *rate)
 {
-    ANVIL_ENTRY *entry = anvil_table_entry(table, ident, now);
-
-    entry->auth_rate++;
-    anvil_table_peak(&table->auth_rate, entry->auth_rate, ident, now);
-    *rate = entry->auth_rate;
+    *rate = anvil_table_bump(&anvil_table_entry(table, ident, now)->auth_rate, &table->auth_rate, ident, now);
 }
 
 void anvil_table_lookup(ANVIL_TABLE *table, const char *ident, time_t now, int *count, int *rate)
