@@ -129,7 +129,7 @@ def test_default_security_options_refuse_plaintext(make_instance):
         assert peer.messages == []
         # The session ends politely.
         assert peer.sessions[0].commands[-1] == "QUIT"
-        assert inst.queue_ids("deferred") == [qid]
+        assert inst.wait_queued(1, "deferred") == [qid]
 
 
 def test_tls_security_options_do_not_apply_to_plaintext(make_instance):
@@ -158,7 +158,7 @@ def test_535_defers(make_instance):
         assert len(auth_commands(peer)) == 1
         assert peer.messages == []
         assert peer.sessions[0].commands[-1] == "QUIT"
-        assert inst.queue_ids("deferred") == [qid]
+        assert inst.wait_queued(1, "deferred") == [qid]
         # Not a relayhost configuration problem, no bounce.
         assert "configuration problem" not in inst.log()
         assert "status=bounced" not in inst.log()
