@@ -7,17 +7,15 @@ local domains mx.example.test, localhost and example.test, mynetworks
 that became 192.0.2.10 (client.remote.test) through XCLIENT, which the
 baseline allows from 127.0.0.1 only.
 """
-import json
 import os
 import re
 
 import pytest
 
-import postern
+from agentmx import AgentMx
 from policyd import PolicyServer
 from smtpchat import SmtpChat
 
-TESTAGENT = os.path.join(postern.BUILD, "test-libexec", "testagent")
 QID = r"[0-9A-F]{6,}"
 
 BASELINE = {
@@ -30,64 +28,9 @@ BASELINE = {
 }
 
 
-class Mx:
-    """The baseline instance with main.cf overrides; chat() opens a session."""
-
-    def __init__(self, inst):
-        self.inst = inst
-        # Local and remote mail go to the test agent, which journals what
-        # it was asked to deliver (the local agent is another issue).
-        self.rules = os.path.join(inst.root, "agent-rules")
-        self.journal = os.path.join(inst.root, "agent-journal")
-        with open(self.rules, "w") as f:
-            f.write("")
-        os.chmod(self.rules, 0o644)
-        inst.write_master_cf(inst.default_master_cf()
-                             + f"test unix - - n - - {TESTAGENT} {self.rules} {self.journal}\n")
-        inst.settings.update(BASELINE)
-        inst.settings.update({"local_transport": "test", "default_transport": "test",
-                              "relay_transport": "test"})
-
-    def start(self, queue_only=False, **params):
-        """Write main.cf with PARAMS and start; queue_only: without the
-        queue manager, so accepted mail stays in incoming/."""
-        self.inst.write_main_cf("".join(f"{k} = {v}\n" for k, v in params.items()))
-        if queue_only:
-            master = self.inst.read_master_cf()
-            self.inst.write_master_cf(re.sub(r"^qmgr .*\n", "", master, flags=re.M))
-        self.inst.start()
-        return self
-
-    def chat(self, outside=False, helo="c.test", source=None):
-        chat = SmtpChat(self.inst.smtp_port, source=source)
-        if outside:
-            chat.outside()
-        if helo:
-            code, _ = chat.cmd(f"EHLO {helo}")
-            assert code == 250
-        return chat
-
-    def rcpt(self, recipient, sender="a@remote.test", outside=False):
-        """One RCPT after MAIL in a new session; returns its reply."""
-        with self.chat(outside=outside) as chat:
-            assert chat.cmd(f"MAIL FROM:<{sender}>")[0] == 250
-            return chat.cmd(f"RCPT TO:<{recipient}>")
-
-    def delivered(self, qid):
-        """The recipients (address, orig) the test agent got for QID."""
-        self.inst.wait_log(rf": {qid}: removed")
-        out = []
-        with open(self.journal) as f:
-            for line in f:
-                req = json.loads(line)
-                if req["queue_id"] == qid:
-                    out += [(r["address"], r["orig"]) for r in req["recipients"]]
-        return sorted(out)
-
-
 @pytest.fixture
 def mx(instance):
-    return Mx(instance)
+    return AgentMx(instance, BASELINE)
 
 
 def reply(code, text):

@@ -18,7 +18,6 @@ smtpd_tls_chain_files and pass once STARTTLS is implemented.
 import base64
 import hashlib
 import hmac
-import json
 import os
 import pwd
 import re
@@ -29,14 +28,13 @@ import subprocess
 
 import pytest
 
-import postern
 import tlscerts
+from agentmx import AgentMx
 from authd import AuthServer
 from dovecot import Dovecot
 from policyd import PolicyServer
 from smtpchat import SmtpChat
 
-TESTAGENT = os.path.join(postern.BUILD, "test-libexec", "testagent")
 QID = r"[0-9A-F]{6,}"
 OUTSIDE = "127.0.0.2"
 
@@ -52,36 +50,20 @@ BASELINE = {
     "smtpd_sasl_auth_enable": "yes",
     "smtpd_sasl_type": "dovecot",
     "smtpd_sasl_path": "private/auth",
-    "local_transport": "test",
-    "default_transport": "test",
-    "relay_transport": "test",
 }
 
 
-class Mx:
+class Mx(AgentMx):
     """The baseline instance plus its auth server; chat() opens a session."""
 
     def __init__(self, inst):
-        self.inst = inst
-        self.rules = os.path.join(inst.root, "agent-rules")
-        self.journal = os.path.join(inst.root, "agent-journal")
-        with open(self.rules, "w") as f:
-            f.write("")
-        os.chmod(self.rules, 0o644)
-        inst.write_master_cf(inst.default_master_cf()
-                             + f"test unix - - n - - {TESTAGENT} {self.rules} {self.journal}\n")
-        inst.settings.update(BASELINE)
+        super().__init__(inst, BASELINE)
         self.auth = None
 
     def start(self, mechs=None, users=None, auth_path=None, queue_only=False, **params):
-        """Write main.cf with PARAMS, start, then the auth server at
-        private/auth (or AUTH_PATH) with MECHS; queue_only: without the
-        queue manager, so accepted mail stays in incoming/."""
-        self.inst.write_main_cf("".join(f"{k} = {v}\n" for k, v in params.items()))
-        if queue_only:
-            master = self.inst.read_master_cf()
-            self.inst.write_master_cf(re.sub(r"^qmgr .*\n", "", master, flags=re.M))
-        self.inst.start()
+        """Start (AgentMx.start()), then the auth server at private/auth
+        (or AUTH_PATH) with MECHS."""
+        super().start(queue_only=queue_only, **params)
         path = auth_path or os.path.join(self.inst.queue_dir, "private", "auth")
         kwargs = {"users": users} if users is not None else {}
         if mechs is not None:
@@ -93,26 +75,9 @@ class Mx:
         if self.auth:
             self.auth.kill()
 
-    def chat(self, helo="c.test", source=None):
-        chat = SmtpChat(self.inst.smtp_port, source=source)
-        if helo:
-            code, _ = chat.cmd(f"EHLO {helo}")
-            assert code == 250
-        return chat
-
     def ehlo_lines(self, source=None):
         with SmtpChat(self.inst.smtp_port, source=source) as chat:
             return chat.lines("EHLO c.test")
-
-    def delivered(self, qid):
-        """The test agent's journal entry for QID (after delivery)."""
-        self.inst.wait_log(rf": {qid}: removed")
-        with open(self.journal) as f:
-            for line in f:
-                req = json.loads(line)
-                if req["queue_id"] == qid:
-                    return req
-        raise AssertionError(f"{qid} not in the journal")
 
 
 @pytest.fixture
@@ -176,7 +141,7 @@ def test_auth_plain_initial_response(mx):
     assert req["service"] == "smtp" and req["nologin"] is True
     assert req["rip"] == "127.0.0.1" and req["lip"] == "127.0.0.1"
     assert len(mx.auth.requests) == 1  # the second AUTH never reached it
-    entry = mx.delivered(qid)
+    entry = mx.request(qid)
     assert entry["sender"] == "alice@example.test"
 
 
@@ -336,7 +301,7 @@ def test_relay_after_auth(mx):
         assert chat.cmd(f"AUTH PLAIN {PLAIN_ALICE}")[0] == 235
         qid = send_message(chat, "alice@example.test", "u@remote.test")
     mx.inst.wait_log(rf"{qid}: client=unknown\[127\.0\.0\.2\], sasl_method=PLAIN, sasl_username=alice$")
-    entry = mx.delivered(qid)
+    entry = mx.request(qid)
     assert [r["address"] for r in entry["recipients"]] == ["u@remote.test"]
 
 
