@@ -7,8 +7,9 @@ broken answer SERVFAIL for every name in them.
 """
 import pytest
 
+from agentmx import AgentMx
 from dnsserver import dns_server  # noqa: F401 (fixture)
-from test_smtpd_access import Mx
+from test_smtpd_access import BASELINE
 
 ZONES = {
     "bl.example.test": """
@@ -30,7 +31,7 @@ nullmx          MX   0 .
 def mx(instance, dns_server):  # noqa: F811 (fixture)
     def make(broken=(), **params):
         server = dns_server(ZONES, broken=broken)
-        m = Mx(instance)
+        m = AgentMx(instance, BASELINE)
         m.inst.settings["dns_resolver_servers"] = server.address
         return m.start(**params)
     return make
