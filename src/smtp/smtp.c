@@ -253,11 +253,7 @@ static int smtp_pending(const SMTP_STATE *state)
 /* Record a failure of a destination that reached no server. */
 static void smtp_dest_fail(SMTP_STATE *state, DSN_BUF *why)
 {
-    dsb_simple(state->why, vstring_str(why->status), "%s", vstring_str(why->reason));
-    if (state->why_relay)
-        myfree(state->why_relay);
-    state->why_relay = mystrdup("none");
-    state->why_site = true;
+    smtp_site_fail(state, "none", vstring_str(why->status), NULL, NULL, "%s", vstring_str(why->reason));
 }
 
 /* The final report for recipients no server decided. */
@@ -273,7 +269,10 @@ static void smtp_final_report(SMTP_STATE *state, bool why_config, const char *co
         msg_warn("%s configuration problem", config_name);
         vstring_strcpy(state->why->status, "4.3.5");
     }
+    /* The log shows the connection the failure happened on (conn_use=). */
+    request->msg_stats.reuse_count = state->why_reuse;
     smtp_report_pending(state, state->why_relay ? state->why_relay : "none", state->why, SMTP_REPORT_AUTO);
+    request->msg_stats.reuse_count = 0;
     if (state->why_site && vstring_str(state->why->status)[0] == '4') {
         vstring_strcpy(request->hop_status->status, vstring_str(state->why->status));
         vstring_strcpy(request->hop_status->reason, vstring_str(state->why->reason));

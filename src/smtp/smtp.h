@@ -178,6 +178,7 @@ typedef struct SMTP_STATE {
     int status;              /* DEL_STAT_FINAL or DEL_STAT_DEFER */
     DSN_BUF *why;            /* the last failure not yet reported */
     char *why_relay;         /* its relay= text */
+    int why_reuse;           /* its session's reuse count (conn_use=) */
     bool why_site;           /* the failure concerned the whole destination */
     bool last_addr;          /* the session uses the last address to try */
     bool config_problem;     /* the destination is relayhost or a fallback */

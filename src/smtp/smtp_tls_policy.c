@@ -253,11 +253,7 @@ ARGV *smtp_tls_policy_keys(const char *dest_text)
 /* Mark the destination unusable: 4.7.5 "client TLS configuration problem". */
 static int smtp_tls_config_problem(SMTP_STATE *state)
 {
-    dsb_simple(state->why, "4.7.5", "client TLS configuration problem");
-    if (state->why_relay)
-        myfree(state->why_relay);
-    state->why_relay = mystrdup("none");
-    state->why_site = true;
+    smtp_site_fail(state, "none", "4.7.5", NULL, NULL, "client TLS configuration problem");
     state->tls->level = state->tls->dest_level = TLS_LEV_INVALID;
     return -1;
 }

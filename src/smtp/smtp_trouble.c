@@ -88,5 +88,6 @@ void smtp_site_fail(SMTP_STATE *state, const char *relay, const char *status, co
     if (state->why_relay)
         myfree(state->why_relay);
     state->why_relay = mystrdup(relay);
+    state->why_reuse = state->request->msg_stats.reuse_count;
     state->why_site = true;
 }
