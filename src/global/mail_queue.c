@@ -218,32 +218,47 @@ static int mail_queue_mkdirs(const char *queue, const char *id)
 }
 
 /*
- * Give a new file its queue ID as name: link TEMP to the ID's path, so an
- * existing file of that name is never replaced. Returns 0, or -1 with
- * errno (EEXIST: the name is taken).
+ * Rename TEMP to PATH, never replacing an existing PATH: one rename with
+ * RENAME_NOREPLACE where the kernel and file system have it, else a link
+ * and the removal of TEMP, else (no hard links either) check, then rename.
+ * Returns 0, or -1 with errno (EEXIST: the name is taken).
  */
+static int mail_queue_rename_new(const char *temp, const char *path)
+{
+    static bool no_renameat2;
+    struct stat st;
+
+    if (!no_renameat2) {
+        if (renameat2(AT_FDCWD, temp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+            return 0;
+        if (errno != EINVAL && errno != ENOSYS)
+            return -1;
+        no_renameat2 = true;
+    }
+    if (link(temp, path) == 0) {
+        if (unlink(temp) < 0)
+            msg_warn("remove %s: %m", temp);
+        return 0;
+    }
+    if (errno != EPERM && errno != ENOTSUP && errno != EOPNOTSUPP)
+        return -1;
+    if (lstat(path, &st) == 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return rename(temp, path);
+}
+
+/* Give a new file its queue ID as name; see mail_queue_rename_new(). */
 static int mail_queue_claim(const char *temp, const char *queue, const char *id)
 {
     VSTRING *path = vstring_alloc(100);
-    struct stat st;
     int rc;
 
     mail_queue_path(path, queue, id, false);
-    rc = link(temp, vstring_str(path));
+    rc = mail_queue_rename_new(temp, vstring_str(path));
     if (rc < 0 && errno == ENOENT && mail_queue_mkdirs(queue, id) == 0)
-        rc = link(temp, vstring_str(path));
-    if (rc < 0 && (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP)) {
-        /* No hard links here: check first, then rename. */
-        if (lstat(vstring_str(path), &st) == 0) {
-            errno = EEXIST;
-        } else {
-            rc = rename(temp, vstring_str(path));
-            vstring_free(path);
-            return rc;
-        }
-    }
-    if (rc == 0 && unlink(temp) < 0)
-        msg_warn("remove %s: %m", temp);
+        rc = mail_queue_rename_new(temp, vstring_str(path));
     vstring_free(path);
     return rc;
 }

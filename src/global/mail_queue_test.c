@@ -264,6 +264,14 @@ static void test_life_cycle(void **state UNUSED)
         myfree(ids[i]);
     }
 
+    /* Entering a hashed queue makes the missing hash subdirectory. */
+    fp = mail_queue_enter(MAIL_QUEUE_DEFERRED, 0600, &tv, id);
+    assert_non_null(fp);
+    vstream_fclose(fp);
+    mail_queue_path(path, MAIL_QUEUE_DEFERRED, vstring_str(id), false);
+    assert_int_equal(stat(vstring_str(path), &st), 0);
+    assert_int_equal(mail_queue_remove(MAIL_QUEUE_DEFERRED, vstring_str(id)), 0);
+
     /* No queue directory: NULL with a warning, no crash. */
     assert_null(mail_queue_enter("no-such-queue", 0600, &tv, id));
     vstring_free(id);
