@@ -409,10 +409,13 @@ static void qmgr_message_assign(QMGR_MESSAGE *message, RECIPIENT_LIST *list)
     htable_free(current, NULL);
 }
 
-/* Read up to LIMIT pending recipients from rcpt_offset on; false on a corrupt file. */
-static bool qmgr_message_read_rcpts(QMGR_MESSAGE *message, RECIPIENT_LIST *list, int limit)
+/*
+ * Read up to LIMIT pending recipients from rcpt_offset on; false on a
+ * corrupt file. FP is the open queue file (closed here: that releases the
+ * queue manager's lock), or NULL to open it.
+ */
+static bool qmgr_message_read_rcpts(QMGR_MESSAGE *message, RECIPIENT_LIST *list, int limit, VSTREAM *fp)
 {
-    VSTREAM *fp;
     VSTRING *buf = vstring_alloc(100);
     VSTRING *orig = vstring_alloc(100);
     VSTRING *orcpt = vstring_alloc(100);
@@ -421,7 +424,7 @@ static bool qmgr_message_read_rcpts(QMGR_MESSAGE *message, RECIPIENT_LIST *list,
     int type;
     off_t offset;
 
-    if ((fp = mail_queue_open(message->queue_name, message->queue_id, O_RDONLY, 0)) == NULL) {
+    if (fp == NULL && (fp = mail_queue_open(message->queue_name, message->queue_id, O_RDONLY, 0)) == NULL) {
         msg_warn("%s: open: %m", message->queue_id);
         goto out;
     }
@@ -504,8 +507,8 @@ static bool qmgr_message_has_log(const QMGR_MESSAGE *message, const char *log)
     return found;
 }
 
-/* Read and resolve the next batch of recipients; false when the file is corrupt. */
-static bool qmgr_message_next_batch(QMGR_MESSAGE *message)
+/* Read and resolve the next batch of recipients; FP as for qmgr_message_read_rcpts(). */
+static bool qmgr_message_next_batch(QMGR_MESSAGE *message, VSTREAM *fp)
 {
     RECIPIENT_LIST list;
     int room = var_qmgr_message_recipient_limit - qmgr_recipient_count;
@@ -514,7 +517,7 @@ static bool qmgr_message_next_batch(QMGR_MESSAGE *message)
     if (room < var_qmgr_message_recipient_minimum)
         room = var_qmgr_message_recipient_minimum;
     recipient_list_init(&list);
-    ok = qmgr_message_read_rcpts(message, &list, room);
+    ok = qmgr_message_read_rcpts(message, &list, room, fp);
     if (ok && (message->flags & QMGR_MSG_EXPIRE_FORCE)) {
         /* postsuper -e: no more deliveries; the notice reports the defer log. */
         if (message->flags & QMGR_MSG_EXPIRE_NOLOG)
@@ -536,7 +539,6 @@ bool qmgr_message_activate(const char *queue_name, const char *id, int scan_flag
     VSTRING *path = vstring_alloc(100);
     struct stat st;
     VSTREAM *fp;
-    bool ok;
 
     if ((fp = mail_queue_open(queue_name, id, O_RDONLY, 0)) == NULL || fstat(vstream_fileno(fp), &st) < 0 ||
         (st.st_mode & S_IRWXU) != MAIL_QUEUE_STAT_READY) {
@@ -595,9 +597,8 @@ bool qmgr_message_activate(const char *queue_name, const char *id, int scan_flag
                     st.st_mode & ~MAIL_QUEUE_STAT_FLUSH & 07777);
     vstring_free(path);
 
-    ok = qmgr_message_read_envelope(message, fp);
-    (void)vstream_fclose(fp); /* releases the lock: from now on our own agents share it */
-    if (!ok) {
+    if (!qmgr_message_read_envelope(message, fp)) {
+        (void)vstream_fclose(fp);
         qmgr_message_corrupt(message);
         qmgr_message_free(message);
         return false;
@@ -607,7 +608,9 @@ bool qmgr_message_activate(const char *queue_name, const char *id, int scan_flag
     msg_info("%s: from=<%s>, size=%ld, nrcpt=%d (queue active)", id, message->sender, message->data_size,
              message->rcpt_total);
     message->refcount++; /* hold the message while the first batch is filed */
-    if (!qmgr_message_next_batch(message)) {
+    /* The first batch comes from the same open file, which is then closed:
+     * that releases the lock before any of our own agents wants it. */
+    if (!qmgr_message_next_batch(message, fp)) {
         /* Entries already filed keep the message alive; it is saved when they end. */
         message->rcpt_offset = 0;
         message->flags |= QMGR_MSG_DEFER;
@@ -623,7 +626,7 @@ void qmgr_message_entry_done(QMGR_MESSAGE *message)
         return;
     while (message->rcpt_offset != 0) {
         message->refcount++;
-        if (!qmgr_message_next_batch(message)) {
+        if (!qmgr_message_next_batch(message, NULL)) {
             message->rcpt_offset = 0;
             message->flags |= QMGR_MSG_DEFER;
         }

@@ -97,8 +97,18 @@ VSTREAM *vstream_fdopen(int fd, int flags)
     default:
         msg_panic("vstream_fdopen: bad flags 0x%x", (unsigned)flags);
     }
-    if (lseek(fd, 0, SEEK_CUR) >= 0)
+    /*
+     * On a file the stream keeps the file offset itself, so vstream_ftell()
+     * needs no system call: every read and write goes through this module.
+     * Not with O_APPEND, where each write moves the offset to the end.
+     */
+    if ((s->offset = lseek(fd, 0, SEEK_CUR)) >= 0) {
         s->flags |= VSTREAM_FLAG_SEEKABLE;
+        if ((s->flags & VSTREAM_FLAG_WRITE) && (fcntl(fd, F_GETFL) & O_APPEND))
+            s->flags |= VSTREAM_FLAG_APPEND;
+        else
+            s->flags |= VSTREAM_FLAG_OFFSET;
+    }
     s->fd = fd;
     s->read_fn = vstream_default_read;
     s->write_fn = vstream_default_write;
@@ -142,6 +152,7 @@ static int vstream_flush_buf(VSTREAM *s)
             return VSTREAM_EOF;
         }
         done += (size_t)n;
+        s->offset += n;
     }
     s->wlen = 0;
     return 0;
@@ -173,6 +184,7 @@ static int vstream_fill(VSTREAM *s)
     if (n > 0) {
         s->rpos = 0;
         s->rend = (size_t)n;
+        s->offset += n;
         return 0;
     }
     s->rpos = s->rend = 0;
@@ -282,6 +294,17 @@ int vstream_fgets_nonl_limit(VSTRING *vp, VSTREAM *s, size_t limit)
     return vstream_gets(vp, s, limit, false);
 }
 
+/* Record the file offset an lseek() returned (POS, or -1: unknown); returns POS. */
+static off_t vstream_setpos(VSTREAM *s, off_t pos)
+{
+    s->offset = pos;
+    if (pos >= 0 && (s->flags & VSTREAM_FLAG_APPEND) == 0)
+        s->flags |= VSTREAM_FLAG_OFFSET;
+    else
+        s->flags &= ~VSTREAM_FLAG_OFFSET;
+    return pos;
+}
+
 /* Append bytes to the write buffer, flushing whenever it fills up. */
 static int vstream_put(VSTREAM *s, const void *buf, size_t len)
 {
@@ -295,7 +318,7 @@ static int vstream_put(VSTREAM *s, const void *buf, size_t len)
     }
     /* On a file, unread read-ahead would otherwise shift where the write lands. */
     if ((s->flags & VSTREAM_FLAG_SEEKABLE) && s->rpos < s->rend) {
-        if (lseek(s->fd, -(off_t)(s->rend - s->rpos), SEEK_CUR) < 0) {
+        if (vstream_setpos(s, lseek(s->fd, -(off_t)(s->rend - s->rpos), SEEK_CUR)) < 0) {
             vstream_fail(s, VSTREAM_FLAG_WR_ERR, VSTREAM_FLAG_WR_TIMEOUT);
             return VSTREAM_EOF;
         }
@@ -399,13 +422,13 @@ off_t vstream_fseek(VSTREAM *s, off_t offset, int whence)
         offset -= (off_t)(s->rend - s->rpos);
     s->rpos = s->rend = 0;
     s->flags &= ~VSTREAM_FLAG_EOF;
-    return lseek(s->fd, offset, whence);
+    return vstream_setpos(s, lseek(s->fd, offset, whence));
 }
 
 /* The logical position: what the caller has read or written so far. */
 off_t vstream_ftell(VSTREAM *s)
 {
-    off_t pos = lseek(s->fd, 0, SEEK_CUR);
+    off_t pos = (s->flags & VSTREAM_FLAG_OFFSET) ? s->offset : lseek(s->fd, 0, SEEK_CUR);
 
     if (pos < 0)
         return -1;
@@ -469,6 +492,9 @@ int vstream_set_io(VSTREAM *s, VSTREAM_READ_FN read_fn, VSTREAM_WRITE_FN write_f
     s->read_fn = read_fn ? read_fn : vstream_default_read;
     s->write_fn = write_fn ? write_fn : vstream_default_write;
     s->context = context;
+    /* A layer may read or write more or less than it passes on. */
+    if (read_fn || write_fn)
+        s->flags &= ~VSTREAM_FLAG_OFFSET;
     return status;
 }
 

@@ -78,6 +78,7 @@ typedef struct VSTREAM {
     int64_t deadline; /* end of the current request */
     bool deadline_set;
     char *path; /* for diagnostics, or NULL */
+    off_t offset; /* the descriptor's file offset, with VSTREAM_FLAG_OFFSET */
 } VSTREAM;
 
 /* Stream state; only the vstream functions change it. */
@@ -92,6 +93,8 @@ typedef struct VSTREAM {
 #define VSTREAM_FLAG_SEEKABLE   (1 << 8)
 #define VSTREAM_FLAG_STD        (1 << 9)  /* one of the three standard streams */
 #define VSTREAM_FLAG_UNBUF      (1 << 10) /* write through after each call */
+#define VSTREAM_FLAG_OFFSET     (1 << 11) /* .offset is the file offset (no lseek needed) */
+#define VSTREAM_FLAG_APPEND     (1 << 12) /* O_APPEND: writes move the offset to the end */
 
 #define VSTREAM_FLAG_ERR     (VSTREAM_FLAG_RD_ERR | VSTREAM_FLAG_WR_ERR)
 #define VSTREAM_FLAG_TIMEOUT (VSTREAM_FLAG_RD_TIMEOUT | VSTREAM_FLAG_WR_TIMEOUT)

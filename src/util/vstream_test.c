@@ -440,6 +440,59 @@ static void test_files(void **state UNUSED)
     vstring_free(vp);
 }
 
+/* The logical position computed the slow way: the descriptor's offset. */
+static off_t kernel_tell(VSTREAM *s)
+{
+    return lseek(vstream_fileno(s), 0, SEEK_CUR) - (off_t)(s->rend - s->rpos) + (off_t)s->wlen;
+}
+
+/*
+ * vstream_ftell() keeps the file offset itself (no lseek): it must agree
+ * with the kernel after reads, read-ahead, writes, seeks and on a file
+ * opened with O_APPEND (writes go to the end).
+ */
+static void test_ftell_without_lseek(void **state UNUSED)
+{
+    char dir[] = "/tmp/vstream_test.XXXXXX";
+    char path[64];
+    VSTRING *vp = vstring_alloc(10);
+    VSTREAM *s;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/file", dir);
+    s = vstream_fopen(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+    assert_non_null(s);
+    for (int i = 0; i < 2000; i++)
+        assert_int_equal(vstream_fprintf(s, "line %d\n", i), 0);
+    assert_int_equal(vstream_ftell(s), kernel_tell(s));
+    assert_int_equal(vstream_fseek(s, 5, SEEK_SET), 5);
+    assert_int_equal(vstream_fgets_limit(vp, s, 100), VSTREAM_LINE_OK);
+    assert_int_equal(vstream_ftell(s), 7);
+    assert_int_equal(vstream_ftell(s), kernel_tell(s));
+    assert_int_equal(vstream_fputs("Z", s), 0);
+    assert_int_equal(vstream_ftell(s), kernel_tell(s));
+    assert_int_equal(vstream_fflush(s), 0);
+    assert_int_equal(vstream_ftell(s), 8);
+    assert_int_equal(vstream_fseek(s, -3, SEEK_END), 18890 - 3);
+    assert_int_equal(vstream_ftell(s), kernel_tell(s));
+    assert_int_equal(vstream_fseek(s, 100, SEEK_CUR), 18890 + 97);
+    assert_int_equal(vstream_ftell(s), kernel_tell(s));
+    vstream_fclose(s);
+
+    /* Opened with O_APPEND at offset 0: a write moves to the end. */
+    s = vstream_fopen(path, O_RDWR | O_APPEND, 0);
+    assert_non_null(s);
+    assert_int_equal(vstream_ftell(s), 0);
+    assert_int_equal(vstream_fputs("tail\n", s), 0);
+    assert_int_equal(vstream_fflush(s), 0);
+    assert_int_equal(vstream_ftell(s), kernel_tell(s));
+    assert_true(vstream_ftell(s) > 5);
+    vstream_fclose(s);
+    unlink(path);
+    rmdir(dir);
+    vstring_free(vp);
+}
+
 /* Write errors surface in vstream_fflush() and vstream_fclose(). */
 static void test_write_errors(void **state UNUSED)
 {
@@ -525,6 +578,7 @@ int main(void)
         cmocka_unit_test(test_binary_transfer), cmocka_unit_test(test_flush_before_read),
         cmocka_unit_test(test_timeouts),        cmocka_unit_test(test_deadline),
         cmocka_unit_test(test_pluggable_io),    cmocka_unit_test(test_files),
+        cmocka_unit_test(test_ftell_without_lseek),
         cmocka_unit_test(test_write_errors),    cmocka_unit_test(test_std_streams),
     };
 
