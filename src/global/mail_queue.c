@@ -37,7 +37,8 @@
 const MAIL_QUEUE_DIR mail_queue_dirs[] = {
     {"active", 0700},  {"bounce", 0700}, {"corrupt", 0700},  {"defer", 0700},    {"deferred", 0700},
     {"flush", 0700},   {"hold", 0700},   {"incoming", 0700}, {"maildrop", 0730}, {"pid", 0755},
-    {"private", 0700}, {"public", 0710}, {"saved", 0700},    {"trace", 0700},    {NULL, 0},
+    {"private", 0700}, {"public", 0710}, {"saved", 0700},    {"spare", 0700},    {"trace", 0700},
+    {NULL, 0},
 };
 
 /* Long IDs: base 52 for time digits, base 51 (no 'z') for the inode. */
@@ -278,6 +279,8 @@ VSTREAM *mail_queue_enter(const char *queue, mode_t mode, struct timeval *tv, VS
         gettimeofday(&now, NULL);
         vstring_sprintf(temp, "%s/%s/%ld.%lu.%ld", var_queue_directory, queue, (long)getpid(), counter++,
                         (long)now.tv_usec);
+        if (strcmp(queue, MAIL_QUEUE_INCOMING) == 0 && (fd = mail_queue_spare_take(vstring_str(temp))) >= 0)
+            break;
         if ((fd = open(vstring_str(temp), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode)) >= 0)
             break;
         if (errno != EEXIST) {

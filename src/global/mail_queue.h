@@ -29,6 +29,12 @@
  * needed), mail_queue_remove() deletes it. mail_queue_sync_dir() fsyncs
  * the directory that holds QUEUE/ID's entry.
  *
+ * Recycling (mail_queue_spare.c): mail_queue_retire() moves the file of a
+ * finished message into spare/ (or removes it), and mail_queue_enter()
+ * for incoming/ reuses a spare file instead of creating one
+ * (mail_queue_spare_take()): no inode is allocated or released per
+ * message.
+ *
  * A complete message file has the owner execute bit set
  * (MAIL_QUEUE_STAT_READY); readers skip files without it. Two more mode
  * bits are requests to the queue manager, which clears them when it takes
@@ -68,6 +74,13 @@ extern const MAIL_QUEUE_DIR mail_queue_dirs[];
 #define MAIL_QUEUE_DEFER    "defer"
 #define MAIL_QUEUE_TRACE    "trace"
 #define MAIL_QUEUE_FLUSH    "flush"
+#define MAIL_QUEUE_SPARE    "spare"
+
+/* Recycled queue files (mail_queue_spare.c). */
+#define MAIL_QUEUE_SPARE_SIZE    65536 /* larger messages' files are removed */
+#define MAIL_QUEUE_SPARE_MAX     1000  /* at most this many spares, about */
+#define MAIL_QUEUE_SPARE_RECOUNT 100   /* count spare/ again after this many */
+#define MAIL_QUEUE_SPARE_BATCH   64    /* names read from spare/ at a time */
 
 #define MAIL_QUEUE_STAT_READY  (S_IRUSR | S_IWUSR | S_IXUSR)
 #define MAIL_QUEUE_STAT_WRITE  (S_IRUSR | S_IWUSR)
@@ -77,6 +90,8 @@ extern const MAIL_QUEUE_DIR mail_queue_dirs[];
 #define MAIL_QUEUE_ID_LEN_MAX 64
 
 extern char *mail_queue_pid_path(void);
+extern int mail_queue_retire(const char *queue, const char *id, long size);
+extern int mail_queue_spare_take(const char *path);
 
 extern void mail_queue_id_make(VSTRING *buf, ino_t inode, const struct timeval *tv);
 extern bool mail_queue_id_ok(const char *id);

@@ -279,6 +279,65 @@ static void test_life_cycle(void **state UNUSED)
     vstring_free(dir);
 }
 
+/*
+ * Recycling: a retired file moves into spare/ and the next new incoming
+ * file is that inode, empty, mode 0600, under a new ID; a large message's
+ * file is removed; with no spare left a file is created.
+ */
+static void test_spare(void **state UNUSED)
+{
+    VSTRING *id = vstring_alloc(10);
+    VSTRING *path = vstring_alloc(10);
+    VSTRING *dir = vstring_alloc(10);
+    struct timeval tv;
+    struct stat st;
+    ino_t inode;
+    bool dot;
+    char old_id[MAIL_QUEUE_ID_LEN_MAX];
+
+    VSTREAM *fp = mail_queue_enter(MAIL_QUEUE_INCOMING, 0600, &tv, id);
+    assert_non_null(fp);
+    assert_int_equal(vstream_fputs("old message content", fp), 0);
+    assert_int_equal(fchmod(vstream_fileno(fp), MAIL_QUEUE_STAT_READY), 0);
+    assert_int_equal(fstat(vstream_fileno(fp), &st), 0);
+    inode = st.st_ino;
+    vstream_fclose(fp);
+    snprintf(old_id, sizeof(old_id), "%s", vstring_str(id));
+    assert_int_equal(mail_queue_rename(old_id, MAIL_QUEUE_INCOMING, MAIL_QUEUE_ACTIVE), 0);
+    assert_int_equal(mail_queue_retire(MAIL_QUEUE_ACTIVE, old_id, 19), 0);
+    vstring_sprintf(dir, "%s/%s", var_queue_directory, MAIL_QUEUE_SPARE);
+    assert_int_equal(count_entries(vstring_str(dir), &dot), 1);
+
+    fp = mail_queue_enter(MAIL_QUEUE_INCOMING, 0600, &tv, id);
+    assert_non_null(fp);
+    assert_int_equal(fstat(vstream_fileno(fp), &st), 0);
+    assert_true(st.st_ino == inode);
+    assert_int_equal(st.st_size, 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_string_not_equal(vstring_str(id), old_id);
+    assert_int_equal(count_entries(vstring_str(dir), &dot), 0);
+    vstring_sprintf(path, "%s/incoming", var_queue_directory);
+    assert_int_equal(count_entries(vstring_str(path), &dot), 1);
+    assert_false(dot);
+    vstream_fclose(fp);
+
+    /* Too large to keep: removed. */
+    assert_int_equal(mail_queue_retire(MAIL_QUEUE_INCOMING, vstring_str(id), MAIL_QUEUE_SPARE_SIZE + 1), 0);
+    assert_int_equal(count_entries(vstring_str(dir), &dot), 0);
+    assert_int_equal(count_entries(vstring_str(path), &dot), 0);
+
+    /* No spare: a new file. A missing file: -1 ENOENT. */
+    fp = mail_queue_enter(MAIL_QUEUE_INCOMING, 0600, &tv, id);
+    assert_non_null(fp);
+    vstream_fclose(fp);
+    assert_int_equal(mail_queue_remove(MAIL_QUEUE_INCOMING, vstring_str(id)), 0);
+    assert_int_equal(mail_queue_retire(MAIL_QUEUE_ACTIVE, "NOSUCHID", 10), -1);
+    assert_int_equal(errno, ENOENT);
+    vstring_free(id);
+    vstring_free(path);
+    vstring_free(dir);
+}
+
 static void test_pid_path(void **state UNUSED)
 {
     char *path = mail_queue_pid_path();
@@ -330,7 +389,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_make),    cmocka_unit_test(test_id_ok),    cmocka_unit_test(test_paths),
-        cmocka_unit_test(test_life_cycle), cmocka_unit_test(test_pid_path),
+        cmocka_unit_test(test_life_cycle), cmocka_unit_test(test_spare),
+        cmocka_unit_test(test_pid_path),
     };
 
     umask(077);

@@ -659,10 +659,10 @@ static void qmgr_message_warned(QMGR_MESSAGE *message)
     (void)vstream_fclose(fp);
 }
 
-/* Remove the message and its logs. */
+/* Remove the message and its logs (the queue file is recycled: mail_queue_retire()). */
 static void qmgr_message_remove(QMGR_MESSAGE *message)
 {
-    if (mail_queue_remove(message->queue_name, message->queue_id) < 0 && errno != ENOENT) {
+    if (mail_queue_retire(message->queue_name, message->queue_id, message->data_size) < 0 && errno != ENOENT) {
         msg_warn("%s: remove %s: %m", message->queue_id, message->queue_name);
         return;
     }
