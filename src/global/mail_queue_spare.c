@@ -22,7 +22,8 @@
  * Safety: a spare holds an old message but is never read as one. Only the
  * queue manager's removal of a finished message puts a file there, no
  * reader looks into spare/, and the taker renames it to its temporary
- * name (never a valid queue ID) before opening and truncating it;
+ * name (never a valid queue ID) before opening and truncating it (not if
+ * the file has another name, see mail_queue_spare_open());
  * mail_queue_enter() then sets mode 0600 before the file gets its queue
  * ID name. Takers in several processes race only in the rename: the loser
  * gets ENOENT and tries the next name.
@@ -34,7 +35,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "argv.h"
@@ -77,6 +78,35 @@ static bool mail_queue_spare_read(void)
     return spare_names->argc > 0;
 }
 
+/*
+ * Open the spare just renamed to PATH and empty it; -1 if unusable. A
+ * file with a second name is left alone: after a crash and fsck both the
+ * old and the new name of a rename may exist, and the other name may be
+ * a queued message.
+ */
+static int mail_queue_spare_open(const char *path)
+{
+    struct stat st;
+    int fd;
+
+    if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+        msg_warn("open %s: %m", path);
+        (void)unlink(path);
+        return -1;
+    }
+    if (fstat(fd, &st) < 0)
+        msg_warn("fstat %s: %m", path);
+    else if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
+        msg_warn("%s: spare file with %lu names; not reused", path, (unsigned long)st.st_nlink);
+    else if (ftruncate(fd, 0) < 0)
+        msg_warn("truncate %s: %m", path);
+    else
+        return fd;
+    (void)close(fd);
+    (void)unlink(path);
+    return -1;
+}
+
 /* Take a spare as PATH; see above. */
 int mail_queue_spare_take(const char *path)
 {
@@ -89,10 +119,7 @@ int mail_queue_spare_take(const char *path)
         vstring_sprintf(spare, "%s/%s/%s", var_queue_directory, MAIL_QUEUE_SPARE, spare_names->argv[last]);
         argv_truncate(spare_names, last);
         if (rename(vstring_str(spare), path) == 0) {
-            if ((fd = open(path, O_RDWR | O_TRUNC | O_CLOEXEC)) < 0) {
-                msg_warn("open %s: %m", path);
-                (void)unlink(path);
-            }
+            fd = mail_queue_spare_open(path);
             break;
         }
         if (errno != ENOENT) {

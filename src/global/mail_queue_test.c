@@ -326,6 +326,29 @@ static void test_spare(void **state UNUSED)
     assert_int_equal(count_entries(vstring_str(dir), &dot), 0);
     assert_int_equal(count_entries(vstring_str(path), &dot), 0);
 
+    /* A spare with a second name (a crash between two renames, fixed by
+     * fsck) is not reused: the other name keeps its content. */
+    fp = mail_queue_enter(MAIL_QUEUE_INCOMING, 0600, &tv, id);
+    assert_non_null(fp);
+    assert_int_equal(vstream_fputs("queued", fp), 0);
+    vstream_fclose(fp);
+    mail_queue_path(path, MAIL_QUEUE_INCOMING, vstring_str(id), false);
+    vstring_sprintf(dir, "%s/%s/TWONAMES", var_queue_directory, MAIL_QUEUE_SPARE);
+    assert_int_equal(link(vstring_str(path), vstring_str(dir)), 0);
+    snprintf(old_id, sizeof(old_id), "%s", vstring_str(id));
+    fp = mail_queue_enter(MAIL_QUEUE_INCOMING, 0600, &tv, id);
+    assert_non_null(fp);
+    assert_int_equal(fstat(vstream_fileno(fp), &st), 0);
+    assert_int_equal(st.st_nlink, 1);
+    vstream_fclose(fp);
+    assert_int_equal(stat(vstring_str(path), &st), 0);
+    assert_int_equal(st.st_size, 6);
+    assert_int_equal(st.st_nlink, 1);
+    assert_int_equal(mail_queue_remove(MAIL_QUEUE_INCOMING, old_id), 0);
+    assert_int_equal(mail_queue_remove(MAIL_QUEUE_INCOMING, vstring_str(id)), 0);
+    vstring_sprintf(dir, "%s/%s", var_queue_directory, MAIL_QUEUE_SPARE);
+    vstring_sprintf(path, "%s/incoming", var_queue_directory);
+
     /* No spare: a new file. A missing file: -1 ENOENT. */
     fp = mail_queue_enter(MAIL_QUEUE_INCOMING, 0600, &tv, id);
     assert_non_null(fp);

@@ -786,3 +786,30 @@ def test_wakeup_from_cleanup_at_its_max_use(inst):
     for n in range(3):
         qid = submit(inst, "alice@example.org", [f"bob{n}@remote.test"])
         delivery_line(inst, qid, f"bob{n}@remote.test", "sent", timeout=10)
+
+
+def test_queue_files_are_recycled(inst):
+    """A delivered message's queue file moves to spare/ and the next new
+    message reuses it (same inode, so its short queue ID ends in the same
+    hex inode number), emptied first: the agent gets exactly the new
+    message. Files of messages over 64 KB are removed, not kept."""
+    spare = os.path.join(inst.queue_dir, "spare")
+    inst.start()
+    first = submit(inst, "alice@example.org", ["bob@remote.test"], subject="long", body="x" * 4000 + "\n")
+    inst.wait_log(rf"qmgr\[\d+\]: {first}: removed$")
+    names = os.listdir(spare)
+    assert len(names) == 1, names
+    inode = os.stat(os.path.join(spare, names[0])).st_ino
+    assert first[5:] == f"{inode:X}"
+
+    second = submit(inst, "alice@example.org", ["bob@remote.test"], subject="short", body="short\n")
+    assert second != first and second[5:] == f"{inode:X}"
+    inst.wait_log(rf"qmgr\[\d+\]: {second}: removed$")
+    saved = inst.sink.saved()[(second, "bob@remote.test")]
+    assert b"Subject: short\n" in saved and saved.endswith(b"\n\nshort\n") and b"xxxx" not in saved
+    assert os.listdir(spare) == [second]
+
+    third = submit(inst, "alice@example.org", ["bob@remote.test"], subject="big", body=("y" * 999 + "\n") * 70)
+    assert third[5:] == f"{inode:X}"
+    inst.wait_log(rf"qmgr\[\d+\]: {third}: removed$")
+    assert os.listdir(spare) == []
