@@ -278,6 +278,7 @@ extern void smtp_rcpt_report(SMTP_STATE *state, int idx, const char *relay, cons
 extern void smtp_report_pending(SMTP_STATE *state, const char *relay, const DSN_BUF *why, int how);
 extern void smtp_site_fail(SMTP_STATE *state, const char *relay, const char *status, const char *reply,
                            const char *mta, const char *fmt, ...) PRINTFLIKE(6, 7);
+extern int smtp_stream_fail(SMTP_STATE *state, SMTP_SESSION *session);
 
 #define SMTP_REPORT_SENT   0
 #define SMTP_REPORT_DEFER  1

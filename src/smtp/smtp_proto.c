@@ -66,18 +66,6 @@
 #define STAGE_DOT   "sending end of data -- message may be sent more than once"
 #define STAGE_QUIT  "sending QUIT"
 
-/* A lost connection or timeout in the current stage. */
-static int smtp_stream_fail(SMTP_STATE *state, SMTP_SESSION *session)
-{
-    if (vstream_ftimeout(session->stream))
-        smtp_site_fail(state, session->relay, "4.4.2", NULL, NULL, "conversation with %s timed out while %s",
-                       session->namaddr, session->stage);
-    else
-        smtp_site_fail(state, session->relay, "4.4.2", NULL, NULL, "lost connection with %s while %s",
-                       session->namaddr, session->stage);
-    return SMTP_PROTO_SITE;
-}
-
 /* The first word of TEXT equals NAME (case-insensitive). */
 static bool smtp_first_word_is(const char *text, const char *name)
 {

@@ -246,18 +246,6 @@ int smtp_sasl_filter_mechs(const char *offered, STRING_LIST *filter, VSTRING *ou
     return result;
 }
 
-/* A lost connection or timeout during AUTH, reported like other stages. */
-static int smtp_sasl_stream_fail(SMTP_STATE *state, SMTP_SESSION *session)
-{
-    if (vstream_ftimeout(session->stream))
-        smtp_site_fail(state, session->relay, "4.4.2", NULL, NULL, "conversation with %s timed out while %s",
-                       session->namaddr, session->stage);
-    else
-        smtp_site_fail(state, session->relay, "4.4.2", NULL, NULL, "lost connection with %s while %s",
-                       session->namaddr, session->stage);
-    return SMTP_PROTO_SITE;
-}
-
 /* End the session politely after a failure that left the stream usable. */
 static int smtp_sasl_quit(SMTP_SESSION *session, SMTP_RESP *resp)
 {
@@ -325,7 +313,7 @@ static int smtp_sasl_exchange(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RES
     if ((VSTRING_LEN(buf) ? smtp_chat_cmd(session, timeout, "AUTH %s %s", mech, vstring_str(buf))
                           : smtp_chat_cmd(session, timeout, "AUTH %s", mech)) < 0 ||
         smtp_chat_resp(session, resp, timeout) < 0) {
-        result = smtp_sasl_stream_fail(state, session);
+        result = smtp_stream_fail(state, session);
         goto done;
     }
     while (resp->code == 334) {
@@ -349,7 +337,7 @@ static int smtp_sasl_exchange(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RES
         }
         if (smtp_chat_cmd(session, timeout, "%s", vstring_str(buf)) < 0 ||
             smtp_chat_resp(session, resp, timeout) < 0) {
-            result = smtp_sasl_stream_fail(state, session);
+            result = smtp_stream_fail(state, session);
             goto done;
         }
     }

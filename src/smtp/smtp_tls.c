@@ -231,15 +231,8 @@ int smtp_tls_starttls(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *resp)
         return result;
     }
     if (smtp_chat_cmd(session, smtp_params.helo_timeout, "STARTTLS") < 0 ||
-        smtp_chat_resp(session, resp, smtp_params.helo_timeout) < 0) {
-        if (vstream_ftimeout(session->stream))
-            smtp_site_fail(state, session->relay, "4.4.2", NULL, NULL,
-                           "conversation with %s timed out while %s", session->namaddr, session->stage);
-        else
-            smtp_site_fail(state, session->relay, "4.4.2", NULL, NULL, "lost connection with %s while %s",
-                           session->namaddr, session->stage);
-        return SMTP_PROTO_SITE;
-    }
+        smtp_chat_resp(session, resp, smtp_params.helo_timeout) < 0)
+        return smtp_stream_fail(state, session);
     if (resp->code / 100 != 2) {
         session->features &= ~SMTP_FEAT_STARTTLS;
         if (!TLS_REQUIRED(level))

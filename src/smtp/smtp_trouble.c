@@ -15,6 +15,9 @@
  *       tried on the next address or reported when none is left. REPLY
  *       and MTA are the server's reply and name, or NULL for a failure
  *       without a reply.
+ *   smtp_stream_fail(state, session) is smtp_site_fail() for a lost
+ *       connection or a timeout in session->stage (4.4.2, Postfix's
+ *       wording); returns SMTP_PROTO_SITE.
  *
  * Errors: a failed status update leaves the recipient queued
  * (state->status DEL_STAT_DEFER); nothing is fatal.
@@ -30,6 +33,7 @@
 #include "msg.h"
 #include "mymalloc.h"
 #include "smtp.h"
+#include "vstream.h"
 
 /* Report one recipient; see above. */
 void smtp_rcpt_report(SMTP_STATE *state, int idx, const char *relay, const DSN_BUF *why, int how)
@@ -90,4 +94,16 @@ void smtp_site_fail(SMTP_STATE *state, const char *relay, const char *status, co
     state->why_relay = mystrdup(relay);
     state->why_reuse = state->request->msg_stats.reuse_count;
     state->why_site = true;
+}
+
+/* A lost connection or timeout in the session's current stage; see above. */
+int smtp_stream_fail(SMTP_STATE *state, SMTP_SESSION *session)
+{
+    if (vstream_ftimeout(session->stream))
+        smtp_site_fail(state, session->relay, "4.4.2", NULL, NULL, "conversation with %s timed out while %s",
+                       session->namaddr, session->stage);
+    else
+        smtp_site_fail(state, session->relay, "4.4.2", NULL, NULL, "lost connection with %s while %s",
+                       session->namaddr, session->stage);
+    return SMTP_PROTO_SITE;
 }

@@ -116,6 +116,15 @@ def ehlo_keywords(c):
     return [line[4:] for line in c.lines("EHLO c.test")]
 
 
+def connect_tls(inst, pki, cert, source="127.0.0.1"):
+    """Connect, EHLO, STARTTLS with CERT (or none), EHLO again."""
+    c = connect(inst, source)
+    ehlo_keywords(c)
+    starttls(c, pki, cert)
+    ehlo_keywords(c)
+    return c
+
+
 def transaction(c, rcpt="alice@example.test", sender="a@example.test"):
     assert c.one(f"MAIL FROM:<{sender}>") == "250 2.1.0 Ok"
     assert c.one(f"RCPT TO:<{rcpt}>") == "250 2.1.5 Ok"
@@ -347,20 +356,14 @@ def test_relay_clientcerts(mx, pki):
     assert c.one("MAIL FROM:<a@example.test>") == "250 2.1.0 Ok"
     assert c.one("RCPT TO:<u@remote.test>") == "554 5.7.1 <u@remote.test>: Relay access denied"
     # The listed certificate may relay.
-    c = connect(inst, "127.0.0.2")
-    ehlo_keywords(c)
-    starttls(c, pki, pki.client)
-    ehlo_keywords(c)
+    c = connect_tls(inst, pki, pki.client, source="127.0.0.2")
     qid = transaction(c, rcpt="u@remote.test")
     rec = received(inst, qid)
     assert rec[-3] == '\t(Client CN "client.example.test", Issuer "Postern Test CA" (verified OK))'
     inst.wait_log(r"Trusted TLS connection established from \S+\[127\.0\.0\.2\]|"
                   r"Verified TLS connection established from \S+\[127\.0\.0\.2\]")
     # Another certificate may not.
-    c = connect(inst, "127.0.0.2")
-    ehlo_keywords(c)
-    starttls(c, pki, pki.other_client)
-    ehlo_keywords(c)
+    c = connect_tls(inst, pki, pki.other_client, source="127.0.0.2")
     assert c.one("MAIL FROM:<a@example.test>") == "250 2.1.0 Ok"
     assert c.one("RCPT TO:<u@remote.test>") == "554 5.7.1 <u@remote.test>: Relay access denied"
     # No certificate at all, though one was asked for.
@@ -381,10 +384,7 @@ def test_relay_clientcerts_pubkey_and_untrusted(mx, pki):
                     smtpd_tls_CAfile="", smtpd_tls_received_header="yes",
                     relay_clientcerts=f"inline:{{{pki.client.pkey_fpr}=test}}",
                     smtpd_relay_restrictions=RELAY)
-    c = connect(inst, "127.0.0.2")
-    ehlo_keywords(c)
-    starttls(c, pki, pki.client)
-    ehlo_keywords(c)
+    c = connect_tls(inst, pki, pki.client, source="127.0.0.2")
     qid = transaction(c, rcpt="u@remote.test")
     assert received(inst, qid)[-3] == \
         '\t(Client CN "client.example.test", Issuer "Postern Test CA" (not verified))'
@@ -395,10 +395,7 @@ def test_permit_tls_all_clientcerts(mx, pki):
     inst = mx.start(smtpd_tls_security_level="may", smtpd_tls_ask_ccert="yes",
                     smtpd_relay_restrictions="permit_mynetworks, permit_tls_all_clientcerts, "
                                              "reject_unauth_destination")
-    c = connect(inst, "127.0.0.2")
-    ehlo_keywords(c)
-    starttls(c, pki, pki.other_client)
-    ehlo_keywords(c)
+    c = connect_tls(inst, pki, pki.other_client, source="127.0.0.2")
     transaction(c, rcpt="u@remote.test")
 
 
@@ -406,10 +403,7 @@ def test_clientcerts_need_ask_ccert(mx, pki):
     inst = mx.start(smtpd_tls_security_level="may",
                     relay_clientcerts=f"inline:{{{pki.client.cert_fpr}=test}}",
                     smtpd_relay_restrictions=RELAY)
-    c = connect(inst, "127.0.0.2")
-    ehlo_keywords(c)
-    starttls(c, pki, pki.client)
-    ehlo_keywords(c)
+    c = connect_tls(inst, pki, pki.client, source="127.0.0.2")
     assert c.one("MAIL FROM:<a@example.test>") == "250 2.1.0 Ok"
     assert c.one("RCPT TO:<u@remote.test>") == "554 5.7.1 <u@remote.test>: Relay access denied"
     inst.wait_log(r'warning: permit_tls_clientcerts is requested, but "smtpd_tls_ask_ccert = no"')
@@ -421,15 +415,9 @@ def test_check_ccert_access(mx, pki):
     inst = mx.start(smtpd_tls_security_level="may", smtpd_tls_ask_ccert="yes",
                     smtpd_relay_restrictions=f"permit_mynetworks, check_ccert_access {table}, "
                                              "reject_unauth_destination")
-    c = connect(inst, "127.0.0.2")
-    ehlo_keywords(c)
-    starttls(c, pki, pki.client)
-    ehlo_keywords(c)
+    c = connect_tls(inst, pki, pki.client, source="127.0.0.2")
     transaction(c, rcpt="u@remote.test")
-    c = connect(inst, "127.0.0.2")
-    ehlo_keywords(c)
-    starttls(c, pki, pki.other_client)
-    ehlo_keywords(c)
+    c = connect_tls(inst, pki, pki.other_client, source="127.0.0.2")
     assert c.one("MAIL FROM:<a@example.test>") == "250 2.1.0 Ok"
     assert c.one("RCPT TO:<u@remote.test>") == \
         "554 5.7.1 <other.example.test>: Client certificate rejected: not this one"
@@ -444,18 +432,12 @@ def test_check_ccert_access_search_order(mx, pki):
     inst = mx.start(smtpd_tls_security_level="may", smtpd_tls_ask_ccert="yes",
                     smtpd_relay_restrictions=f"permit_mynetworks, check_ccert_access {arg}, "
                                              "reject_unauth_destination")
-    c = connect(inst, "127.0.0.2")
-    ehlo_keywords(c)
-    starttls(c, pki, pki.client)
-    ehlo_keywords(c)
+    c = connect_tls(inst, pki, pki.client, source="127.0.0.2")
     transaction(c, rcpt="u@remote.test")
     # The default order finds the certificate fingerprint first.
     mx.reconfigure(inst, smtpd_relay_restrictions=f"permit_mynetworks, check_ccert_access {table}, "
                                                   "reject_unauth_destination")
-    c = connect(inst, "127.0.0.2")
-    ehlo_keywords(c)
-    starttls(c, pki, pki.client)
-    ehlo_keywords(c)
+    c = connect_tls(inst, pki, pki.client, source="127.0.0.2")
     assert c.one("MAIL FROM:<a@example.test>") == "250 2.1.0 Ok"
     assert c.one("RCPT TO:<u@remote.test>") == \
         "554 5.7.1 <client.example.test>: Client certificate rejected: by cert"
@@ -645,10 +627,7 @@ def test_malformed_search_order(mx, pki):
     # Without TLS the restriction is not even evaluated.
     assert c.one("MAIL FROM:<a@example.test>") == "250 2.1.0 Ok"
     assert c.one("RCPT TO:<u@remote.test>") == "554 5.7.1 <u@remote.test>: Relay access denied"
-    c = connect(inst, "127.0.0.2")
-    ehlo_keywords(c)
-    starttls(c, pki, pki.client)
-    ehlo_keywords(c)
+    c = connect_tls(inst, pki, pki.client, source="127.0.0.2")
     assert c.one("MAIL FROM:<a@example.test>") == "250 2.1.0 Ok"
     assert c.one("RCPT TO:<u@remote.test>") == "451 4.3.5 Server configuration error"
     inst.wait_log(r'warning: check_ccert_access: malformed argument ".*": unknown search_order value')
