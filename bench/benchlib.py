@@ -191,6 +191,15 @@ class PostfixRelay:
         return self.sys.queue_empty()
 
 
+def stock_instance(postern, hostname):
+    """A scratch tests/e2e/postern.py Instance with the stock
+    queue_spare_files instead of the test suite's small stock."""
+    inst = postern.Instance(hostname=hostname, keep=False)
+    del inst.settings["queue_spare_files"]
+    inst.write_main_cf("")
+    return inst
+
+
 class PosternRelay:
     """A complete stock rootless Postern (tests/e2e/postern.py Instance)."""
 
@@ -201,7 +210,7 @@ class PosternRelay:
         smtp = os.path.join(postern.LIBEXEC_DIR, "smtp")
         if not os.access(smtp, os.X_OK):
             sys.exit(f"bench/{PROG}: {os.path.relpath(smtp, TOP)} is not built (Postern's smtp client)")
-        self.inst = postern.Instance(hostname=hostname, keep=False)
+        self.inst = stock_instance(postern, hostname)
         self.inst.update_main_cf(params)
         self.port = self.inst.smtp_port
         self.queue_dir = self.inst.queue_dir
@@ -366,7 +375,7 @@ class PosternSubmit:
 
     def __init__(self, build):
         postern = postern_module(build)
-        self.inst = postern.Instance(hostname="bench.example.com", keep=False)
+        self.inst = stock_instance(postern, "bench.example.com")
         self.inst.write_master_cf(SUBMIT_POSTERN_MASTER_CF)
         self.inst.update_main_cf({"in_flow_delay": "0"})
         self.queue_dir = self.inst.queue_dir

@@ -33,7 +33,9 @@
  * finished message into spare/ (or removes it), and mail_queue_enter()
  * for incoming/ reuses a spare file instead of creating one
  * (mail_queue_spare_take()): no inode is allocated or released per
- * message.
+ * message. The queue manager also creates empty spares while it is idle
+ * (mail_queue_spare_fill(), up to queue_spare_files), so that a burst
+ * that grows the queue finds files ready.
  *
  * A complete message file has the owner execute bit set
  * (MAIL_QUEUE_STAT_READY); readers skip files without it. Two more mode
@@ -78,7 +80,6 @@ extern const MAIL_QUEUE_DIR mail_queue_dirs[];
 
 /* Recycled queue files (mail_queue_spare.c). */
 #define MAIL_QUEUE_SPARE_SIZE    65536 /* larger messages' files are removed */
-#define MAIL_QUEUE_SPARE_MAX     1000  /* at most this many spares, about */
 #define MAIL_QUEUE_SPARE_RECOUNT 100   /* count spare/ again after this many */
 #define MAIL_QUEUE_SPARE_BATCH   64    /* names read from spare/ at a time */
 
@@ -92,6 +93,8 @@ extern const MAIL_QUEUE_DIR mail_queue_dirs[];
 extern char *mail_queue_pid_path(void);
 extern int mail_queue_retire(const char *queue, const char *id, long size);
 extern int mail_queue_spare_take(const char *path);
+extern int mail_queue_spare_fill(int batch);
+extern void mail_queue_spare_used(void);
 
 extern void mail_queue_id_make(VSTRING *buf, ino_t inode, const struct timeval *tv);
 extern bool mail_queue_id_ok(const char *id);

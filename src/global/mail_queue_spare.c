@@ -6,27 +6,40 @@
  * the allocator steps over every inode released in the last 30 seconds:
  * under sustained load each creation gets slower (bench/, docs/
  * performance.md). So the queue manager moves the file of a delivered
- * message into spare/ instead of deleting it, and mail_queue_enter()
- * reuses a spare, when there is one, instead of creating a file.
+ * message into spare/ instead of deleting it, keeps spare/ stocked with
+ * empty files while it is idle, and mail_queue_enter() reuses a spare,
+ * when there is one, instead of creating a file. queue_spare_files (a
+ * Postern parameter) is the size of that stock; 0 turns recycling off.
+ *
+ * The queue manager's side keeps an estimate of the files in spare/:
+ * counted when it fills spare/ and every MAIL_QUEUE_SPARE_RECOUNT
+ * retirements, plus one per retirement into spare/, minus one per new
+ * message (mail_queue_spare_used(): each new message took a spare if
+ * there was one).
  *
  * mail_queue_retire(queue, id, size) moves QUEUE/ID into spare/ when the
  *     message is no larger than MAIL_QUEUE_SPARE_SIZE and spare/ holds
- *     fewer than MAIL_QUEUE_SPARE_MAX files (counted again every
- *     MAIL_QUEUE_SPARE_RECOUNT retirements); otherwise, or when the move
+ *     fewer than queue_spare_files files; otherwise, or when the move
  *     fails, it removes the file. 0, or -1 with errno as
  *     mail_queue_remove().
+ * mail_queue_spare_used() tells the estimate that a new message arrived.
+ * mail_queue_spare_fill(batch) creates up to BATCH empty files in spare/,
+ *     as far as queue_spare_files allows; the number created. Meant to
+ *     be called periodically: it creates nothing when a new message
+ *     arrived since the previous call (the queue is not idle).
  * mail_queue_spare_take(path) renames a spare to PATH and returns it open
  *     for reading and writing and truncated; -1 when there is none. The
- *     names come from one read of spare/, read again when used up.
+ *     names come from one read of spare/, read again when used up (after
+ *     finding spare/ empty, only once it has changed).
  *
- * Safety: a spare holds an old message but is never read as one. Only the
- * queue manager's removal of a finished message puts a file there, no
- * reader looks into spare/, and the taker renames it to its temporary
- * name (never a valid queue ID) before opening and truncating it (not if
- * the file has another name, see mail_queue_spare_open());
- * mail_queue_enter() then sets mode 0600 before the file gets its queue
- * ID name. Takers in several processes race only in the rename: the loser
- * gets ENOENT and tries the next name.
+ * Safety: a spare holds an old message (or nothing) but is never read as
+ * one. Only the queue manager puts a file there, no reader looks into
+ * spare/, and the taker renames it to its temporary name (never a valid
+ * queue ID) before opening and truncating it (not if the file has
+ * another name, see mail_queue_spare_open()); mail_queue_enter() then
+ * sets mode 0600 before the file gets its queue ID name. Takers in
+ * several processes race only in the rename: the loser gets ENOENT and
+ * tries the next name.
  */
 #include "sys_defs.h"
 
@@ -47,19 +60,38 @@
 /* The names read from spare/ that this process has not tried yet. */
 static ARGV *spare_names;
 
-/* Read up to MAIL_QUEUE_SPARE_BATCH names from spare/; false when there are none. */
+/*
+ * Read up to MAIL_QUEUE_SPARE_BATCH names from spare/; false when there
+ * are none. After finding none, spare/ is read again only when its
+ * modification time has changed (one stat instead of a read while a
+ * growing queue has used up every spare). With coarse directory time
+ * stamps (Linux before 6.13) a spare that arrives within the same clock
+ * tick may be overlooked until spare/ changes again; that costs a new
+ * file, nothing else.
+ */
 static bool mail_queue_spare_read(void)
 {
+    static struct timespec empty_mtime;
+    static bool empty_seen;
     VSTRING *dir = vstring_alloc(100);
     struct dirent *dp;
+    struct stat st;
     DIR *dirp;
 
     if (spare_names == NULL)
         spare_names = argv_alloc(MAIL_QUEUE_SPARE_BATCH);
     vstring_sprintf(dir, "%s/%s", var_queue_directory, MAIL_QUEUE_SPARE);
+    if (empty_seen && stat(vstring_str(dir), &st) == 0 && st.st_mtim.tv_sec == empty_mtime.tv_sec &&
+        st.st_mtim.tv_nsec == empty_mtime.tv_nsec) {
+        vstring_free(dir);
+        return false;
+    }
+    empty_seen = false;
     if ((dirp = opendir(vstring_str(dir))) != NULL) {
         /* Processes reading at the same time start at different names. */
         long skip = getpid() % MAIL_QUEUE_SPARE_BATCH;
+        /* Taken before reading: a change during the read changes it. */
+        bool stamped = fstat(dirfd(dirp), &st) == 0;
 
         while (spare_names->argc < MAIL_QUEUE_SPARE_BATCH && (dp = readdir(dirp)) != NULL) {
             if (dp->d_name[0] == '.' || skip-- > 0)
@@ -73,6 +105,10 @@ static bool mail_queue_spare_read(void)
                     argv_add(spare_names, dp->d_name);
         }
         closedir(dirp);
+        if (spare_names->argc == 0 && stamped) {
+            empty_seen = true;
+            empty_mtime = st.st_mtim;
+        }
     }
     vstring_free(dir);
     return spare_names->argc > 0;
@@ -132,8 +168,8 @@ int mail_queue_spare_take(const char *path)
     return fd;
 }
 
-/* The number of files in spare/ (at most MAIL_QUEUE_SPARE_MAX), or MAIL_QUEUE_SPARE_MAX if unreadable. */
-static int mail_queue_spare_count(void)
+/* The number of files in spare/ (at most LIMIT), or LIMIT if unreadable. */
+static int mail_queue_spare_count(int limit)
 {
     VSTRING *dir = vstring_alloc(100);
     struct dirent *dp;
@@ -142,9 +178,9 @@ static int mail_queue_spare_count(void)
 
     vstring_sprintf(dir, "%s/%s", var_queue_directory, MAIL_QUEUE_SPARE);
     if ((dirp = opendir(vstring_str(dir))) == NULL) {
-        count = MAIL_QUEUE_SPARE_MAX;
+        count = limit;
     } else {
-        while (count < MAIL_QUEUE_SPARE_MAX && (dp = readdir(dirp)) != NULL)
+        while (count < limit && (dp = readdir(dirp)) != NULL)
             if (dp->d_name[0] != '.')
                 count++;
         closedir(dirp);
@@ -153,17 +189,65 @@ static int mail_queue_spare_count(void)
     return count;
 }
 
+/* The queue manager's estimate of the files in spare/; see above. */
+static int spare_estimate;
+
+/* A new message arrived since the last mail_queue_spare_fill(). */
+static bool spare_used;
+
+void mail_queue_spare_used(void)
+{
+    if (spare_estimate > 0)
+        spare_estimate--;
+    spare_used = true;
+}
+
 /* Move a finished message file into spare/ or remove it; see above. */
 int mail_queue_retire(const char *queue, const char *id, long size)
 {
     static int calls;
-    static bool full;
 
-    if (size <= MAIL_QUEUE_SPARE_SIZE) {
+    if (size <= MAIL_QUEUE_SPARE_SIZE && var_queue_spare_files > 0) {
         if (calls++ % MAIL_QUEUE_SPARE_RECOUNT == 0)
-            full = mail_queue_spare_count() >= MAIL_QUEUE_SPARE_MAX - MAIL_QUEUE_SPARE_RECOUNT;
-        if (!full && mail_queue_rename(id, queue, MAIL_QUEUE_SPARE) == 0)
+            spare_estimate = mail_queue_spare_count(var_queue_spare_files);
+        if (spare_estimate < var_queue_spare_files && mail_queue_rename(id, queue, MAIL_QUEUE_SPARE) == 0) {
+            spare_estimate++;
             return 0;
+        }
     }
     return mail_queue_remove(queue, id);
+}
+
+/* Create up to BATCH empty spares; see above. */
+int mail_queue_spare_fill(int batch)
+{
+    static unsigned long serial;
+    VSTRING *path;
+    int made = 0;
+    int fd;
+
+    if (spare_used || var_queue_spare_files <= 0) {
+        spare_used = false;
+        return 0;
+    }
+    spare_estimate = mail_queue_spare_count(var_queue_spare_files);
+    if (spare_estimate >= var_queue_spare_files)
+        return 0;
+    path = vstring_alloc(100);
+    while (made < batch && spare_estimate < var_queue_spare_files) {
+        /* Not a queue ID (those have no '.'), unique per process lifetime. */
+        vstring_sprintf(path, "%s/%s/new.%ld.%lu", var_queue_directory, MAIL_QUEUE_SPARE, (long)getpid(),
+                        serial++);
+        if ((fd = open(vstring_str(path), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0) {
+            if (errno == EEXIST)
+                continue;
+            msg_warn("create file %s: %m", vstring_str(path));
+            break;
+        }
+        (void)close(fd);
+        made++;
+        spare_estimate++;
+    }
+    vstring_free(path);
+    return made;
 }

@@ -361,6 +361,66 @@ static void test_spare(void **state UNUSED)
     vstring_free(dir);
 }
 
+/*
+ * Stocking spare/: fill creates empty files up to queue_spare_files and
+ * a new message takes one; retire removes a file when spare/ is full;
+ * queue_spare_files = 0 turns recycling off.
+ */
+static void test_spare_fill(void **state UNUSED)
+{
+    VSTRING *id = vstring_alloc(10);
+    VSTRING *dir = vstring_alloc(10);
+    struct timeval tv;
+    struct stat st;
+    bool dot;
+
+    vstring_sprintf(dir, "%s/%s", var_queue_directory, MAIL_QUEUE_SPARE);
+    assert_int_equal(count_entries(vstring_str(dir), &dot), 0);
+    var_queue_spare_files = 3;
+    assert_int_equal(mail_queue_spare_fill(2), 2);
+    assert_int_equal(mail_queue_spare_fill(5), 1);
+    assert_int_equal(mail_queue_spare_fill(5), 0);
+    assert_int_equal(count_entries(vstring_str(dir), &dot), 3);
+
+    /* A new message takes one, empty; spare/ full again after retiring it. */
+    VSTREAM *fp = mail_queue_enter(MAIL_QUEUE_INCOMING, 0600, &tv, id);
+    assert_non_null(fp);
+    assert_int_equal(fstat(vstream_fileno(fp), &st), 0);
+    assert_int_equal(st.st_size, 0);
+    vstream_fclose(fp);
+    mail_queue_spare_used();
+    assert_int_equal(count_entries(vstring_str(dir), &dot), 2);
+    assert_int_equal(mail_queue_retire(MAIL_QUEUE_INCOMING, vstring_str(id), 10), 0);
+    assert_int_equal(count_entries(vstring_str(dir), &dot), 3);
+
+    /* Full: the next finished message's file is removed. */
+    fp = mail_queue_enter(MAIL_QUEUE_INCOMING, 0600, &tv, id);
+    assert_non_null(fp);
+    vstream_fclose(fp);
+    mail_queue_spare_used();
+    assert_int_equal(mail_queue_spare_fill(1), 0); /* not idle since the last call */
+    assert_int_equal(mail_queue_spare_fill(1), 1);
+    assert_int_equal(mail_queue_retire(MAIL_QUEUE_INCOMING, vstring_str(id), 10), 0);
+    assert_int_equal(count_entries(vstring_str(dir), &dot), 3);
+    vstring_sprintf(id, "%s/incoming", var_queue_directory);
+    assert_int_equal(count_entries(vstring_str(id), &dot), 0);
+
+    /* Off: nothing is created and nothing retired; leftovers are used up. */
+    var_queue_spare_files = 0;
+    assert_int_equal(mail_queue_spare_fill(5), 0);
+    fp = mail_queue_enter(MAIL_QUEUE_INCOMING, 0600, &tv, id);
+    assert_non_null(fp);
+    vstream_fclose(fp);
+    assert_int_equal(mail_queue_retire(MAIL_QUEUE_INCOMING, vstring_str(id), 10), 0);
+    assert_int_equal(count_entries(vstring_str(dir), &dot), 2);
+    vstring_sprintf(id, "%s/incoming", var_queue_directory);
+    assert_int_equal(count_entries(vstring_str(id), &dot), 0);
+
+    var_queue_spare_files = 1000;
+    vstring_free(id);
+    vstring_free(dir);
+}
+
 static void test_pid_path(void **state UNUSED)
 {
     char *path = mail_queue_pid_path();
@@ -386,6 +446,7 @@ static int test_setup(void **state UNUSED)
     var_queue_directory = test_dir;
     var_hash_queue_names = "deferred, defer";
     var_hash_queue_depth = 1;
+    var_queue_spare_files = 1000;
     for (const MAIL_QUEUE_DIR *qd = mail_queue_dirs; qd->name; qd++) {
         vstring_sprintf(sub, "%s/%s", test_dir, qd->name);
         if (mkdir(vstring_str(sub), qd->mode) < 0)
@@ -413,6 +474,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_id_make),    cmocka_unit_test(test_id_ok),    cmocka_unit_test(test_paths),
         cmocka_unit_test(test_life_cycle), cmocka_unit_test(test_spare),
+        cmocka_unit_test(test_spare_fill),
         cmocka_unit_test(test_pid_path),
     };
 

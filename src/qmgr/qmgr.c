@@ -12,7 +12,9 @@
  *   F  forget dead destinations and suspended transports
  *   W  the master's wakeup: scan incoming/
  *
- * Besides, deferred/ is scanned every queue_run_delay seconds. The rest
+ * Besides, deferred/ is scanned every queue_run_delay seconds, and while
+ * no message is active spare/ is stocked with empty queue files for the
+ * next burst (mail_queue_spare_fill(), up to queue_spare_files). The rest
  * is in qmgr.h and the qmgr_*.c modules.
  */
 #include "sys_defs.h"
@@ -30,6 +32,22 @@ static void qmgr_deferred_event(int event UNUSED, void *context UNUSED)
 {
     qmgr_scan_request(MAIL_QUEUE_DEFERRED, 0);
     event_request_timer(qmgr_deferred_event, NULL, var_queue_run_delay * 1000);
+}
+
+/* Spares created per event: a short pause for the event loop. */
+#define QMGR_SPARE_BATCH 100
+
+/*
+ * While no message is active and none arrived in the last second, stock
+ * spare/; batches 10 ms apart until full.
+ */
+static void qmgr_spare_event(int event UNUSED, void *context UNUSED)
+{
+    int delay = 1000;
+
+    if (qmgr_message_count == 0 && mail_queue_spare_fill(QMGR_SPARE_BATCH) == QMGR_SPARE_BATCH)
+        delay = 10;
+    event_request_timer(qmgr_spare_event, NULL, delay);
 }
 
 /* A trigger request: one byte per request, several may arrive at once. */
@@ -72,6 +90,7 @@ static void qmgr_post_init(char *service UNUSED, char **argv UNUSED)
     qmgr_scan_recover_active();
     qmgr_scan_request(MAIL_QUEUE_INCOMING, 0);
     qmgr_deferred_event(0, NULL);
+    qmgr_spare_event(0, NULL);
 }
 
 int main(int argc, char **argv)

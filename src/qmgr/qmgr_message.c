@@ -563,6 +563,8 @@ bool qmgr_message_activate(const char *queue_name, const char *id, int scan_flag
         vstring_free(path);
         return false;
     }
+    if (strcmp(queue_name, MAIL_QUEUE_INCOMING) == 0)
+        mail_queue_spare_used();
     message = (QMGR_MESSAGE *)mymalloc(sizeof(*message));
     memset(message, 0, sizeof(*message));
     message->queue_id = mystrdup(id);
