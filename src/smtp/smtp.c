@@ -222,21 +222,12 @@ static SMTP_SESSION *smtp_connect(SMTP_STATE *state, const SMTP_DEST *dest, cons
     return session;
 }
 
-/* End a session: hand it to the connection cache, or close it. */
+/* End a session: the connection cache takes it, or it is closed. */
 static void smtp_session_end(SMTP_STATE *state, SMTP_SESSION *session)
 {
-    if (!smtp_cache_save(state, session)) {
-        smtp_tls_end(session);
-        vstream_fclose(session->stream);
-    }
     state->request->msg_stats.reuse_count = 0;
-    if (session->sasl_mechanisms)
-        myfree(session->sasl_mechanisms);
-    myfree(session->host);
-    myfree(session->addr);
-    myfree(session->namaddr);
-    myfree(session->relay);
-    myfree(session);
+    if (!smtp_cache_save(state, session))
+        smtp_session_free(session);
 }
 
 /* Recipients still to be decided. */
@@ -516,6 +507,7 @@ int main(int argc, char **argv)
     static const MAIL_SERVER_OPTS opts = {
         .pre_init = smtp_pre_init,
         .post_init = smtp_post_init,
+        .on_exit = smtp_cache_exit,
     };
     const char *slash = strrchr(argv[0], '/');
 

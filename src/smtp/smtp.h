@@ -31,10 +31,11 @@
  * every message while other hosts work, but is still tried when all
  * others fail, and again once the time has passed.
  *
- *   smtp_cache.c    connection caching through scache(8): a cached
- *                   session for the destination before connecting, and
- *                   at the clean end of a session (instead of QUIT) the
- *                   hand-over to the cache (conn_use=N in the log).
+ *   smtp_cache.c    connection caching, in this process for a moment and
+ *                   through scache(8): a cached session for the
+ *                   destination before connecting, and at the clean end
+ *                   of a session (instead of QUIT) the hand-over to the
+ *                   cache (conn_use=N in the log).
  */
 #ifndef SMTP_H
 #define SMTP_H
@@ -221,6 +222,7 @@ extern void smtp_cache_init(void);
 extern SMTP_SESSION *smtp_cache_find(SMTP_STATE *state);
 extern bool smtp_cache_prepare(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *resp, bool txn_done);
 extern bool smtp_cache_save(SMTP_STATE *state, SMTP_SESSION *session);
+extern void smtp_cache_exit(void);
 
 /* smtp_chat.c */
 extern SMTP_RESP *smtp_resp_create(void);
@@ -267,6 +269,7 @@ extern void smtp_sasl_init(void);
 extern int smtp_sasl_authenticate(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *resp);
 
 /* smtp_proto.c */
+extern void smtp_session_free(SMTP_SESSION *session);
 extern int smtp_ehlo(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *resp);
 #define SMTP_PROTO_OK    0 /* session done; recipients reported or kept */
 #define SMTP_PROTO_SITE  1 /* try the next address; state->why set */

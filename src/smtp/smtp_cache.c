@@ -1,15 +1,28 @@
 /*
- * smtp_cache - connection caching for smtp(8) and lmtp(8) through the
- * scache(8) service (spec/delivery.md 1, 6.3; Postfix's
- * smtp_connection_cache_* parameters, or their lmtp_* twins).
+ * smtp_cache - connection caching for smtp(8) and lmtp(8), in this
+ * process and through the scache(8) service (spec/delivery.md 1, 6.3;
+ * Postfix's smtp_connection_cache_* parameters, or their lmtp_* twins).
+ *
+ * A session that ends cleanly and may be cached stays with this process
+ * first, for SMTP_CACHE_HOLD_MS: under load the next request this process
+ * gets is usually for the same destination, and then the connection is
+ * reused without a round trip to scache (three of them per message
+ * otherwise: find, save endpoint, save destination). When the hold time
+ * passes, the next request is for another destination, a second session
+ * is to be cached, or the process exits, the held session goes to scache
+ * as before, for smtp_connection_cache_time_limit, so other processes can
+ * reuse it. A held session that the server has closed or written to
+ * meanwhile is closed instead.
  *
  *   smtp_cache_init() reads the parameters (after the configuration).
  *   smtp_cache_find(state) returns a cached session for the request's
  *       destination when the queue manager asked for it
  *       (DEL_REQ_FLAG_CONN_LOAD) or the destination is listed in
- *       smtp_connection_cache_destinations; NULL otherwise. The session
- *       skips the greeting and EHLO (its features travel with it), and
- *       request->msg_stats.reuse_count makes the log show conn_use=N.
+ *       smtp_connection_cache_destinations; NULL otherwise. The held
+ *       session when it is for this destination, else one from scache.
+ *       The session skips the greeting and EHLO (its features travel
+ *       with it), and request->msg_stats.reuse_count makes the log show
+ *       conn_use=N.
  *   smtp_cache_prepare(state, session, resp, txn_done), called by
  *       smtp_proto() instead of QUIT at the clean end of a session:
  *       when caching is wanted (DEL_REQ_FLAG_CONN_STORE with
@@ -18,11 +31,13 @@
  *       421, it sends RSET when the mail transaction did not complete
  *       (TXN_DONE false), marks the session cache_ok and returns true (no
  *       QUIT). Returns false when the caller must QUIT.
- *   smtp_cache_save(state, session) hands a cache_ok session's connection
- *       to scache, under its endpoint label (service:address:port) and
- *       binds the destination label (service:nexthop) to it, for
- *       smtp_connection_cache_time_limit. True when the stream was taken
- *       (the caller frees the session without closing it).
+ *   smtp_cache_save(state, session) keeps a cache_ok session (see above)
+ *       under the request's destination label (service:nexthop); scache
+ *       gets it under its endpoint label (service:address:port) with the
+ *       destination label bound to it. True when the cache took the
+ *       session (the caller must not touch it any more); false when the
+ *       caller must close and free it.
+ *   smtp_cache_exit() hands the held session to scache (at process exit).
  *
  * With SASL sender-dependent authentication (smtp_sasl_auth_enable and
  * smtp_sender_dependent_authentication, or the lmtp_* twins) nothing is
@@ -36,6 +51,7 @@
 #include "sys_defs.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -44,6 +60,7 @@
 
 #include "argv.h"
 #include "deliver_request.h"
+#include "events.h"
 #include "mail_conf.h"
 #include "mail_params.h"
 #include "mail_params_init.h"
@@ -70,6 +87,14 @@ static struct {
 } smtp_cache_params;
 
 static SCACHE_CLNT *smtp_scache;
+
+/* How long a session stays with this process before it goes to scache. */
+#define SMTP_CACHE_HOLD_MS 250
+
+/* The session this process holds, its destination label, since when. */
+static SMTP_SESSION *smtp_cache_held;
+static VSTRING *smtp_cache_held_dest;
+static time_t smtp_cache_held_since;
 
 /* An lmtp_* parameter's raw value, or DEF. */
 static const char *smtp_cache_lmtp(const char *name, const char *def)
@@ -182,6 +207,78 @@ static SMTP_SESSION *smtp_cache_revive(int fd, const char *props)
     return session;
 }
 
+/* Can a held session still carry mail: nothing from the server meanwhile? */
+static bool smtp_cache_alive(SMTP_SESSION *session)
+{
+    struct pollfd pfd = {.fd = vstream_fileno(session->stream), .events = POLLIN};
+
+    return vstream_peek(session->stream) == 0 && poll(&pfd, 1, 0) == 0;
+}
+
+/* Hand SESSION's connection to scache under DEST (a destination label) and free it. */
+static void smtp_cache_handoff(SMTP_SESSION *session, const char *dest)
+{
+    VSTRING *endp = vstring_alloc(100);
+    VSTRING *props = vstring_alloc(200);
+    bool saved;
+    int fd;
+
+    if (smtp_scache == NULL)
+        smtp_scache = scache_clnt_create();
+    vstring_sprintf(props, "%s\t%s\t%u\t%s\t%s\t%d\t%d\t%ld\t%d\t%lld", session->host, session->addr,
+                    session->port, session->namaddr, session->relay, session->features, session->xforward,
+                    session->size_limit, session->reuse_count, (long long)session->first_use);
+    smtp_cache_endp_label(endp, session);
+    fd = vstream_fileno(session->stream);
+    (void)vstream_fdclose(session->stream);
+    session->stream = NULL;
+    saved = scache_clnt_save_endp(smtp_scache, smtp_cache_params.time_limit, vstring_str(endp),
+                                  vstring_str(props), fd) == 0;
+    if (saved)
+        (void)scache_clnt_save_dest(smtp_scache, smtp_cache_params.time_limit, dest, "", vstring_str(endp));
+    if (msg_verbose)
+        msg_info("%s connection to %s", saved ? "cached" : "could not cache", session->relay);
+    smtp_session_free(session);
+    vstring_free(endp);
+    vstring_free(props);
+}
+
+/* The hold time has passed (or the held session must go): scache gets it. */
+static void smtp_cache_release(int event UNUSED, void *context UNUSED)
+{
+    SMTP_SESSION *session = smtp_cache_held;
+
+    if (session == NULL)
+        return;
+    smtp_cache_held = NULL;
+    (void)event_cancel_timer(smtp_cache_release, NULL);
+    if (smtp_cache_alive(session))
+        smtp_cache_handoff(session, vstring_str(smtp_cache_held_dest));
+    else
+        smtp_session_free(session);
+}
+
+/* At process exit; see above. */
+void smtp_cache_exit(void)
+{
+    smtp_cache_release(0, NULL);
+}
+
+/* The held session when it is for LABEL and still usable, else NULL. */
+static SMTP_SESSION *smtp_cache_take_held(const char *label)
+{
+    SMTP_SESSION *session = smtp_cache_held;
+
+    if (session == NULL || strcmp(vstring_str(smtp_cache_held_dest), label) != 0)
+        return NULL;
+    smtp_cache_held = NULL;
+    (void)event_cancel_timer(smtp_cache_release, NULL);
+    if (time(NULL) - smtp_cache_held_since < smtp_cache_params.time_limit && smtp_cache_alive(session))
+        return session;
+    smtp_session_free(session);
+    return NULL;
+}
+
 /* A cached session for the request's destination, or NULL. */
 SMTP_SESSION *smtp_cache_find(SMTP_STATE *state)
 {
@@ -189,21 +286,28 @@ SMTP_SESSION *smtp_cache_find(SMTP_STATE *state)
     VSTRING *label;
     VSTRING *dest_prop;
     VSTRING *endp_prop;
-    SMTP_SESSION *session = NULL;
+    SMTP_SESSION *session;
     int fd;
 
     if (smtp_cache_params.sender_auth)
         return NULL;
     if (!(request->flags & DEL_REQ_FLAG_CONN_LOAD) && !smtp_cache_listed(state))
         return NULL;
-    if (smtp_scache == NULL)
-        smtp_scache = scache_clnt_create();
     label = vstring_alloc(100);
-    dest_prop = vstring_alloc(100);
-    endp_prop = vstring_alloc(100);
-    fd = scache_clnt_find_dest(smtp_scache, smtp_cache_dest_label(label, state), dest_prop, endp_prop);
-    if (fd >= 0 && (session = smtp_cache_revive(fd, vstring_str(endp_prop))) == NULL)
-        (void)close(fd);
+    smtp_cache_dest_label(label, state);
+    if ((session = smtp_cache_take_held(vstring_str(label))) == NULL) {
+        /* A held session for another destination is of use to others. */
+        smtp_cache_release(0, NULL);
+        if (smtp_scache == NULL)
+            smtp_scache = scache_clnt_create();
+        dest_prop = vstring_alloc(100);
+        endp_prop = vstring_alloc(100);
+        fd = scache_clnt_find_dest(smtp_scache, vstring_str(label), dest_prop, endp_prop);
+        if (fd >= 0 && (session = smtp_cache_revive(fd, vstring_str(endp_prop))) == NULL)
+            (void)close(fd);
+        vstring_free(dest_prop);
+        vstring_free(endp_prop);
+    }
     if (session != NULL) {
         request->msg_stats.reuse_count = session->reuse_count;
         if (msg_verbose)
@@ -211,8 +315,6 @@ SMTP_SESSION *smtp_cache_find(SMTP_STATE *state)
                      session->reuse_count + 1);
     }
     vstring_free(label);
-    vstring_free(dest_prop);
-    vstring_free(endp_prop);
     return session;
 }
 
@@ -249,39 +351,20 @@ bool smtp_cache_prepare(SMTP_STATE *state, SMTP_SESSION *session, SMTP_RESP *res
     return true;
 }
 
-/* Hand a cache_ok session's connection to scache; see above. */
+/* Keep a cache_ok session; see above. */
 bool smtp_cache_save(SMTP_STATE *state, SMTP_SESSION *session)
 {
-    VSTRING *endp;
-    VSTRING *dest;
-    VSTRING *props;
-    bool saved;
-    int fd;
-
     if (!session->cache_ok || vstream_fflush(session->stream) == VSTREAM_EOF)
         return false;
-    if (smtp_scache == NULL)
-        smtp_scache = scache_clnt_create();
-    endp = vstring_alloc(100);
-    dest = vstring_alloc(100);
-    props = vstring_alloc(200);
-    vstring_sprintf(props, "%s\t%s\t%u\t%s\t%s\t%d\t%d\t%ld\t%d\t%lld", session->host, session->addr,
-                    session->port, session->namaddr, session->relay, session->features, session->xforward,
-                    session->size_limit, session->reuse_count + 1, (long long)session->first_use);
-    smtp_cache_endp_label(endp, session);
-    fd = vstream_fileno(session->stream);
-    (void)vstream_fdclose(session->stream);
-    session->stream = NULL;
-    saved = scache_clnt_save_endp(smtp_scache, smtp_cache_params.time_limit, vstring_str(endp),
-                                  vstring_str(props), fd) == 0;
-    if (saved)
-        (void)scache_clnt_save_dest(smtp_scache, smtp_cache_params.time_limit,
-                                    smtp_cache_dest_label(dest, state), "", vstring_str(endp));
+    session->reuse_count++;
+    smtp_cache_release(0, NULL);
+    if (smtp_cache_held_dest == NULL)
+        smtp_cache_held_dest = vstring_alloc(100);
+    smtp_cache_dest_label(smtp_cache_held_dest, state);
+    smtp_cache_held = session;
+    smtp_cache_held_since = time(NULL);
+    event_request_timer(smtp_cache_release, NULL, SMTP_CACHE_HOLD_MS);
     if (msg_verbose)
-        msg_info("%s: %s connection to %s", state->request->queue_id, saved ? "cached" : "could not cache",
-                 session->relay);
-    vstring_free(endp);
-    vstring_free(dest);
-    vstring_free(props);
+        msg_info("%s: keeping connection to %s", state->request->queue_id, session->relay);
     return true;
 }

@@ -701,3 +701,19 @@ done:
     smtp_resp_free(resp);
     return result;
 }
+
+/* Close a session's connection, if it still has one, and free it. */
+void smtp_session_free(SMTP_SESSION *session)
+{
+    if (session->stream) {
+        smtp_tls_end(session);
+        vstream_fclose(session->stream);
+    }
+    if (session->sasl_mechanisms)
+        myfree(session->sasl_mechanisms);
+    myfree(session->host);
+    myfree(session->addr);
+    myfree(session->namaddr);
+    myfree(session->relay);
+    myfree(session);
+}

@@ -1,20 +1,23 @@
-"""Connection caching of the smtp client through scache(8) (delivery.md 1,
-6.3; acceptance check 33).
+"""Connection caching of the smtp client, in the process and through
+scache(8) (delivery.md 1, 6.3; acceptance check 33).
 
 A scripted peer (smtppeer.Peer) is the only destination, reached through a
 transport map entry smtp:[127.0.0.1]:PORT; it answers the end of data
 slowly so that mail piles up in the queue manager while one delivery is in
 progress (smtp_destination_concurrency_limit = 1). The queue manager then
 tells the agent that more mail waits (DEL_REQ_FLAG_CONN_STORE), the agent
-hands its idle connection to scache instead of sending QUIT, and the next
-delivery takes it back: its log line shows conn_use=2 and the peer sees
-fewer connections than messages. With smtp_connection_cache_on_demand = no
-every message gets its own connection. A peer that hangs up after each
-message leaves a dead connection in the cache: the client notices and
-connects again, and nothing is deferred.
+keeps its idle connection instead of sending QUIT, and the next delivery
+takes it back: its log line shows conn_use=2 and the peer sees fewer
+connections than messages. The agent keeps the connection itself for a
+moment (a quarter second), then hands it to scache, where a later delivery
+finds it. With smtp_connection_cache_on_demand = no every message gets its
+own connection. A peer that hangs up after a message leaves a dead
+connection, in the agent or in scache: the client notices and connects
+again, and nothing is deferred.
 """
 
 import re
+import time
 
 from smtppeer import Peer
 
@@ -68,12 +71,31 @@ def test_five_messages_reuse_the_connection(make_instance):
         # A reused connection carries the next MAIL FROM without a new EHLO.
         reused = [s for s in peer.sessions if len([c for c in s.commands if c.startswith("MAIL")]) > 1]
         assert reused and sum(c.startswith("EHLO") for c in reused[0].commands) == 1
-        # scache reports its hits.
-        m = inst.wait_log(r"postfix/scache\[\d+\]: statistics: domain lookup hits=(\d+) miss=\d+")
-        assert m
-        hits = sum(int(h) for h in re.findall(r"statistics: domain lookup hits=(\d+)", inst.log()))
-        assert hits >= 1
         assert "deferred" not in inst.log()
+
+
+def wait_scache_hit(inst):
+    """Wait for a scache statistics line (every second here) with a hit."""
+    inst.wait_log(r"postfix/scache\[\d+\]: statistics: domain lookup hits=[1-9]\d* miss=\d+", timeout=10)
+
+
+def test_idle_connection_goes_to_scache(make_instance):
+    """After the agent's moment, its idle connection waits in scache: a
+    message a second later reuses it from there (conn_use=2, one session,
+    a scache hit)."""
+    with Peer() as peer:
+        inst = make_instance()
+        start(inst, peer, smtp_connection_cache_destinations=peer.nexthop,
+              smtp_connection_cache_time_limit="10s", connection_cache_ttl_limit="10s")
+        submit(inst, "first@cache.test")
+        delivery_lines(inst, 1)
+        time.sleep(1)
+        submit(inst, "second@cache.test")
+        lines = delivery_lines(inst, 2)
+        assert [(d["rcpt"], d["status"], d["conn_use"]) for d in lines] == [
+            ("first@cache.test", "sent", None), ("second@cache.test", "sent", "2")]
+        assert len(peer.sessions) == 1 and len(peer.messages) == 2
+        wait_scache_hit(inst)
 
 
 def test_no_caching_on_demand_off(make_instance):
@@ -90,29 +112,48 @@ def test_no_caching_on_demand_off(make_instance):
 
 
 class HangupPeer(Peer):
-    """A peer that drops the connection right after answering each message."""
+    """A peer that drops the connection HANGUP seconds after answering each
+    message (in the background: the reply goes out at once)."""
+
+    hangup = 0
 
     def _got_message(self, io, sess, *args):
         super()._got_message(io, sess, *args)
+        time.sleep(self.hangup)
         raise OSError("hang up")
 
 
-def test_dead_cached_connection_reconnects(make_instance):
+def dead_connection_case(make_instance, hangup, pause):
+    """The peer hangs up HANGUP s after the first message; the second comes
+    PAUSE s later. Both sent, each over its own connection."""
     with HangupPeer() as peer:
+        peer.hangup = hangup
         inst = make_instance()
         start(inst, peer, smtp_connection_cache_destinations=peer.nexthop,
               smtp_connection_cache_time_limit="10s", connection_cache_ttl_limit="10s")
         submit(inst, "first@cache.test")
         delivery_lines(inst, 1)
         peer.wait_sessions(1, closed=True)
+        time.sleep(pause)
         submit(inst, "second@cache.test")
         lines = delivery_lines(inst, 2)
         assert [(d["rcpt"], d["status"], d["conn_use"]) for d in lines] == [
             ("first@cache.test", "sent", None), ("second@cache.test", "sent", None)]
         assert len(peer.messages) == 2 and len(peer.sessions) == 2
-        # The dead connection was taken from the cache and found dead.
-        inst.wait_log(r"statistics: domain lookup hits=[1-9]", timeout=10)
         assert "deferred" not in inst.log()
+        return inst
+
+
+def test_dead_held_connection_reconnects(make_instance):
+    """The connection dies while the agent still holds it."""
+    dead_connection_case(make_instance, hangup=0, pause=0)
+
+
+def test_dead_cached_connection_reconnects(make_instance):
+    """The connection dies after the agent handed it to scache: the next
+    delivery takes it from there, finds it dead, and connects again."""
+    inst = dead_connection_case(make_instance, hangup=0.8, pause=0.5)
+    wait_scache_hit(inst)
 
 
 def test_4xx_over_cached_connection_is_not_retried_on_a_new_one(make_instance):
