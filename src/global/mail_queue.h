@@ -82,6 +82,7 @@ extern const MAIL_QUEUE_DIR mail_queue_dirs[];
 #define MAIL_QUEUE_SPARE_SIZE    65536 /* larger messages' files are removed */
 #define MAIL_QUEUE_SPARE_RECOUNT 100   /* count spare/ again after this many */
 #define MAIL_QUEUE_SPARE_BATCH   64    /* names read from spare/ at a time */
+#define MAIL_QUEUE_SPARE_DIRBUF  4096  /* bytes of names read: >= 2 batches */
 
 #define MAIL_QUEUE_STAT_READY  (S_IRUSR | S_IWUSR | S_IXUSR)
 #define MAIL_QUEUE_STAT_WRITE  (S_IRUSR | S_IWUSR)

@@ -1796,7 +1796,7 @@ static void smtpd_proto(SMTPD_STATE *state)
         }
         SMTPD_CMD *cmd = smtpd_cmd_find(argv[0].strval);
 
-        if (smtpd_forbidden_verb(vstring_str(smtpd_line_copy), argv[0].strval) && cmd == NULL) {
+        if (cmd == NULL && smtpd_forbidden_verb(vstring_str(smtpd_line_copy), argv[0].strval)) {
             msg_warn("non-SMTP command from %s: %.100s", state->namaddr, vstring_str(smtpd_line_copy));
             smtpd_unknown_total++;
             smtpd_chat_reply(state, "221 2.7.0 Error: I can break rules, too. Goodbye.");

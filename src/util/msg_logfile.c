@@ -30,12 +30,18 @@ void msg_logfile_format(char *buf, size_t len, time_t when)
     strftime(buf, len, "%b %d %H:%M:%S", &tm);
 }
 
+/* One record: the time stamp is formatted once per second. */
 static void msg_logfile_print(enum msg_level level, const char *text)
 {
+    static time_t stamp_time = -1;
+    static char stamp[32];
     VSTRING *line = vstring_alloc(200);
-    char stamp[32];
+    time_t now = time(NULL);
 
-    msg_logfile_format(stamp, sizeof(stamp), time(NULL));
+    if (now != stamp_time) {
+        msg_logfile_format(stamp, sizeof(stamp), now);
+        stamp_time = now;
+    }
     vstring_sprintf(line, "%s %s %s[%ld]: %s%.*s", stamp, msg_logfile_host, msg_logfile_tag, (long)getpid(),
                     msg_level_prefix(level), MSG_RECORD_LIMIT, text);
     vstring_addch(line, '\n');
