@@ -118,6 +118,38 @@ static int resolve_clnt_ask(VSTREAM *stream, const char *sender, const char *add
     return -1;
 }
 
+/* A fresh cached answer for KEY, or NULL (a stale one is dropped). */
+static RESOLVE_CLNT_ENTRY *resolve_clnt_cache_get(const char *key, time_t now)
+{
+    RESOLVE_CLNT_ENTRY *entry;
+
+    if (resolve_clnt_cache == NULL || (entry = htable_find(resolve_clnt_cache, key)) == NULL)
+        return NULL;
+    if (now - entry->when < resolve_clnt_cache_ttl && now >= entry->when)
+        return entry;
+    htable_delete(resolve_clnt_cache, key, resolve_clnt_entry_free);
+    return NULL;
+}
+
+/* Remember an answer for KEY. */
+static void resolve_clnt_cache_put(const char *key, time_t now, int flags, const char *transport,
+                                   const char *nexthop, const char *recipient)
+{
+    RESOLVE_CLNT_ENTRY *entry;
+
+    if (resolve_clnt_cache == NULL || resolve_clnt_cache->used >= RESOLVE_CLNT_CACHE_MAX) {
+        resolve_clnt_cache_drop();
+        resolve_clnt_cache = htable_create(100, 0);
+    }
+    entry = mymalloc(sizeof(*entry));
+    entry->when = now;
+    entry->flags = flags;
+    entry->transport = mystrdup(transport);
+    entry->nexthop = mystrdup(nexthop);
+    entry->recipient = mystrdup(recipient);
+    htable_enter(resolve_clnt_cache, key, entry);
+}
+
 /* Where does address go, for this sender? (cached) */
 void resolve_clnt_query(const char *sender, const char *address, RESOLVE_REPLY *reply)
 {
@@ -130,22 +162,19 @@ void resolve_clnt_query(const char *sender, const char *address, RESOLVE_REPLY *
         sender = "";
     if (key == NULL)
         key = vstring_alloc(100);
-    vstring_reset(key);
+    /* Keys start with \001 (rewrite keys with \002). */
+    vstring_strcpy(key, "\001");
     if (*var_sender_dependent_relayhost_maps || *var_sender_dependent_default_transport_maps)
-        vstring_sprintf(key, "%s", sender);
+        vstring_strcat(key, sender);
     vstring_sprintf_append(key, "\001%s", address);
 
-    if (resolve_clnt_cache != NULL && (entry = htable_find(resolve_clnt_cache, vstring_str(key))) != NULL) {
-        if (now - entry->when < resolve_clnt_cache_ttl && now >= entry->when) {
-            reply->flags = entry->flags;
-            vstring_strcpy(reply->transport, entry->transport);
-            vstring_strcpy(reply->nexthop, entry->nexthop);
-            vstring_strcpy(reply->recipient, entry->recipient);
-            return;
-        }
-        htable_delete(resolve_clnt_cache, vstring_str(key), resolve_clnt_entry_free);
+    if ((entry = resolve_clnt_cache_get(vstring_str(key), now)) != NULL) {
+        reply->flags = entry->flags;
+        vstring_strcpy(reply->transport, entry->transport);
+        vstring_strcpy(reply->nexthop, entry->nexthop);
+        vstring_strcpy(reply->recipient, entry->recipient);
+        return;
     }
-
     if (resolve_clnt_stream != NULL)
         ok = resolve_clnt_ask(resolve_clnt_stream, sender, address, reply);
     if (ok < 0 && resolve_clnt_connect() != NULL)
@@ -160,17 +189,8 @@ void resolve_clnt_query(const char *sender, const char *address, RESOLVE_REPLY *
     }
     if (reply->flags & RESOLVE_FLAG_FAIL)
         return;
-    if (resolve_clnt_cache == NULL || resolve_clnt_cache->used >= RESOLVE_CLNT_CACHE_MAX) {
-        resolve_clnt_cache_drop();
-        resolve_clnt_cache = htable_create(100, 0);
-    }
-    entry = mymalloc(sizeof(*entry));
-    entry->when = now;
-    entry->flags = reply->flags;
-    entry->transport = mystrdup(vstring_str(reply->transport));
-    entry->nexthop = mystrdup(vstring_str(reply->nexthop));
-    entry->recipient = mystrdup(vstring_str(reply->recipient));
-    htable_enter(resolve_clnt_cache, vstring_str(key), entry);
+    resolve_clnt_cache_put(vstring_str(key), now, reply->flags, vstring_str(reply->transport),
+                           vstring_str(reply->nexthop), vstring_str(reply->recipient));
 }
 
 /* One rewrite round trip; 0 or -1 (the connection is then closed). */
@@ -190,11 +210,19 @@ static int rewrite_clnt_ask(VSTREAM *stream, const char *context, const char *ad
     return -1;
 }
 
-/* The standard form of an internal-form address (not cached). */
+/* The standard form of an internal-form address (cached under \002CONTEXT\001ADDRESS). */
 const char *rewrite_clnt_query(const char *context, const char *address, VSTRING *result)
 {
+    static VSTRING *key;
+    RESOLVE_CLNT_ENTRY *entry;
+    time_t now = time(NULL);
     int ok = -1;
 
+    if (key == NULL)
+        key = vstring_alloc(100);
+    vstring_sprintf(key, "\002%s\001%s", context, address);
+    if ((entry = resolve_clnt_cache_get(vstring_str(key), now)) != NULL)
+        return vstring_str(vstring_strcpy(result, entry->recipient));
     if (resolve_clnt_stream != NULL)
         ok = rewrite_clnt_ask(resolve_clnt_stream, context, address, result);
     if (ok < 0 && resolve_clnt_connect() != NULL)
@@ -204,5 +232,6 @@ const char *rewrite_clnt_query(const char *context, const char *address, VSTRING
                  address);
         return rewrite_addr_internal(result, context, address);
     }
+    resolve_clnt_cache_put(vstring_str(key), now, 0, "", "", vstring_str(result));
     return vstring_str(result);
 }

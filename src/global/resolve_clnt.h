@@ -35,7 +35,8 @@
  * "flags", "address" (rewrite_addr.h's standard form).
  *
  * rewrite_clnt_query(context, address, result) asks for the standard
- * form over the same connection (no cache); returns result's string.
+ * form over the same connection, cached the same way; returns result's
+ * string.
  */
 #ifndef RESOLVE_CLNT_H
 #define RESOLVE_CLNT_H

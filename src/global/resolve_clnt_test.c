@@ -8,7 +8,8 @@
  *
  * The stand-in answers resolve requests with transport "smtp", next hop
  * "nN:SENDER" (N counts the resolve requests it answered, so a cached
- * answer is recognisable) and rewrite requests with "std:RULE:ADDRESS".
+ * answer is recognisable) and rewrite requests with "std:RULE:ADDRESS:N"
+ * (N counts rewrite requests).
  * It closes the connection without answering the first request for
  * "drop-once@x".
  */
@@ -58,6 +59,7 @@ static void server_free(void *ptr)
 static NORETURN server_run(int listen_fd)
 {
     int count = 0;
+    int rewrites = 0;
     bool dropped = false;
 
     for (;;) {
@@ -88,7 +90,7 @@ static NORETURN server_run(int listen_fd)
                                     SEND_ATTR_STR("nexthop", vstring_str(buf)),
                                     SEND_ATTR_STR("recipient", addr), ATTR_TYPE_END);
                 } else if (req && addr && strcmp(req, "rewrite") == 0) {
-                    vstring_sprintf(buf, "std:%s:%s", (char *)htable_find(attrs, "rule"), addr);
+                    vstring_sprintf(buf, "std:%s:%s:%d", (char *)htable_find(attrs, "rule"), addr, ++rewrites);
                     rc = attr_print(stream, ATTR_FLAG_NONE, SEND_ATTR_INT("flags", 0),
                                     SEND_ATTR_STR("address", vstring_str(buf)), ATTR_TYPE_END);
                 }
@@ -201,13 +203,18 @@ static void test_query_cache(void **state UNUSED)
     resolve_clnt_free(&reply);
 }
 
-/* Rewrite requests share the connection and are not cached. */
+/* Rewrite requests share the connection and are cached per rule and address. */
 static void test_rewrite(void **state UNUSED)
 {
     VSTRING *out = vstring_alloc(100);
 
-    assert_string_equal(rewrite_clnt_query("local", "u", out), "std:local:u");
-    assert_string_equal(rewrite_clnt_query("remote", "u", out), "std:remote:u");
+    assert_string_equal(rewrite_clnt_query("local", "u", out), "std:local:u:1");
+    assert_string_equal(rewrite_clnt_query("remote", "u", out), "std:remote:u:2");
+    assert_string_equal(rewrite_clnt_query("local", "u", out), "std:local:u:1"); /* cached */
+    assert_string_equal(rewrite_clnt_query("local", "v", out), "std:local:v:3");
+    resolve_clnt_cache_ttl = 0; /* expired at once */
+    assert_string_equal(rewrite_clnt_query("local", "u", out), "std:local:u:4");
+    resolve_clnt_cache_ttl = 10;
     vstring_free(out);
 }
 
