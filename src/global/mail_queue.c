@@ -264,64 +264,79 @@ static int mail_queue_claim(const char *temp, const char *queue, const char *id)
     return rc;
 }
 
-/* Create a new queue file in QUEUE named after its ID; see mail_queue.h. */
-VSTREAM *mail_queue_enter(const char *queue, mode_t mode, struct timeval *tv, VSTRING *id)
+/*
+ * Give the file at FROM, whose inode is INO, its queue ID as name in
+ * QUEUE: the ID from the inode and the time (TV, ID); if the name is
+ * taken (a leftover from another file system, or a clock step), wait for
+ * the next microsecond and retry. 0, or -1 with errno from the last
+ * rename (ENOENT: FROM is gone).
+ */
+int mail_queue_name_new(const char *from, const char *queue, ino_t ino, struct timeval *tv, VSTRING *id)
+{
+    struct timeval now;
+
+    for (int attempt = 0;; attempt++) {
+        gettimeofday(tv, NULL);
+        mail_queue_id_make(id, ino, tv);
+        if (mail_queue_claim(from, queue, vstring_str(id)) == 0)
+            return 0;
+        if (errno != EEXIST || attempt >= 1000)
+            return -1;
+        msg_warn("%s: queue file name %s/%s is in use; trying another", from, queue, vstring_str(id));
+        do {
+            gettimeofday(&now, NULL);
+        } while (now.tv_sec == tv->tv_sec && now.tv_usec == tv->tv_usec);
+    }
+}
+
+/* A new file in QUEUE named after its ID; -1 after a warning. */
+static int mail_queue_create(const char *queue, mode_t mode, struct timeval *tv, VSTRING *id)
 {
     static unsigned long counter;
     VSTRING *temp = vstring_alloc(100);
     struct timeval now;
     struct stat st;
-    VSTREAM *stream;
     int fd;
 
     /* A temporary name with a '.', which is never a valid queue ID. */
-    for (;;) {
+    do {
         gettimeofday(&now, NULL);
         vstring_sprintf(temp, "%s/%s/%ld.%lu.%ld", var_queue_directory, queue, (long)getpid(), counter++,
                         (long)now.tv_usec);
-        if (strcmp(queue, MAIL_QUEUE_INCOMING) == 0 && (fd = mail_queue_spare_take(vstring_str(temp))) >= 0)
-            break;
-        if ((fd = open(vstring_str(temp), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode)) >= 0)
-            break;
-        if (errno != EEXIST) {
-            msg_warn("create file %s: %m", vstring_str(temp));
-            vstring_free(temp);
-            return NULL;
-        }
-    }
-    if (fchmod(fd, mode) < 0 || fstat(fd, &st) < 0) {
+    } while ((fd = open(vstring_str(temp), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode)) < 0 && errno == EEXIST);
+    if (fd < 0) {
+        msg_warn("create file %s: %m", vstring_str(temp));
+    } else if (fchmod(fd, mode) < 0 || fstat(fd, &st) < 0) {
         msg_warn("fstat/fchmod %s: %m", vstring_str(temp));
-        (void)unlink(vstring_str(temp));
-        close(fd);
+    } else if (mail_queue_name_new(vstring_str(temp), queue, st.st_ino, tv, id) < 0) {
+        msg_warn("rename %s to %s/%s: %m", vstring_str(temp), queue, vstring_str(id));
+    } else {
         vstring_free(temp);
-        return NULL;
+        return fd;
     }
+    if (fd >= 0) {
+        (void)unlink(vstring_str(temp));
+        (void)close(fd);
+    }
+    vstring_free(temp);
+    return -1;
+}
 
-    /*
-     * Claim the ID; if the name is taken (a leftover from another file
-     * system, or a clock step), wait for the next microsecond and retry.
-     */
-    for (int attempt = 0;; attempt++) {
-        gettimeofday(tv, NULL);
-        mail_queue_id_make(id, st.st_ino, tv);
-        if (mail_queue_claim(vstring_str(temp), queue, vstring_str(id)) == 0)
-            break;
-        if (errno != EEXIST || attempt >= 1000) {
-            msg_warn("rename %s to %s/%s: %m", vstring_str(temp), queue, vstring_str(id));
-            (void)unlink(vstring_str(temp));
-            close(fd);
-            vstring_free(temp);
-            return NULL;
-        }
-        msg_warn("%s: queue file name %s/%s is in use; trying another", vstring_str(temp), queue,
-                 vstring_str(id));
-        do {
-            gettimeofday(&now, NULL);
-        } while (now.tv_sec == tv->tv_sec && now.tv_usec == tv->tv_usec);
-    }
+/* Create a new queue file in QUEUE named after its ID; see mail_queue.h. */
+VSTREAM *mail_queue_enter(const char *queue, mode_t mode, struct timeval *tv, VSTRING *id)
+{
+    VSTRING *path;
+    VSTREAM *stream;
+    int fd = -1;
+
+    if (strcmp(queue, MAIL_QUEUE_INCOMING) == 0 && mode == MAIL_QUEUE_STAT_WRITE)
+        fd = mail_queue_spare_take(queue, tv, id);
+    if (fd < 0 && (fd = mail_queue_create(queue, mode, tv, id)) < 0)
+        return NULL;
     stream = vstream_fdopen(fd, O_RDWR);
-    mail_queue_path(temp, queue, vstring_str(id), false);
-    stream->path = vstring_export(temp);
+    path = vstring_alloc(100);
+    mail_queue_path(path, queue, vstring_str(id), false);
+    stream->path = vstring_export(path);
     return stream;
 }
 

@@ -93,7 +93,8 @@ extern const MAIL_QUEUE_DIR mail_queue_dirs[];
 
 extern char *mail_queue_pid_path(void);
 extern int mail_queue_retire(const char *queue, const char *id, long size);
-extern int mail_queue_spare_take(const char *path);
+extern int mail_queue_spare_take(const char *queue, struct timeval *tv, VSTRING *id);
+extern int mail_queue_name_new(const char *from, const char *queue, ino_t ino, struct timeval *tv, VSTRING *id);
 extern int mail_queue_spare_fill(int batch);
 extern void mail_queue_spare_used(void);
 

@@ -27,19 +27,25 @@
  *     as far as queue_spare_files allows; the number created. Meant to
  *     be called periodically: it creates nothing when a new message
  *     arrived since the previous call (the queue is not idle).
- * mail_queue_spare_take(path) renames a spare to PATH and returns it open
- *     for reading and writing and truncated; -1 when there is none. The
- *     names come from one read of spare/, read again when used up (after
- *     finding spare/ empty, only once it has changed).
+ * mail_queue_spare_take(queue, tv, id) renames a spare straight to its
+ *     new queue ID name in QUEUE and returns it open for reading and
+ *     writing, emptied, mode 0600; -1 when there is none. TV and ID as
+ *     for mail_queue_enter(). The names come from one read of spare/,
+ *     read again when used up (after finding spare/ empty, only once it
+ *     has changed).
  *
  * Safety: a spare holds an old message (or nothing) but is never read as
- * one. Only the queue manager puts a file there, no reader looks into
- * spare/, and the taker renames it to its temporary name (never a valid
- * queue ID) before opening and truncating it (not if the file has
- * another name, see mail_queue_spare_open()); mail_queue_enter() then
- * sets mode 0600 before the file gets its queue ID name. Takers in
- * several processes race only in the rename: the loser gets ENOENT and
- * tries the next name.
+ * one. Only the queue manager puts a file there, after delivery, and
+ * first takes away the execute bit (mode 0600: not a complete message;
+ * readers skip such files, see mail_queue.h). No reader looks into
+ * spare/. A taker opens a spare, checks that it has mode 0600 and one
+ * name (see mail_queue_spare_open()), renames it to its new queue ID,
+ * and only then, the file being its own, empties it; cleanup completes
+ * the message and sets the execute bit as for a new file. Takers in
+ * several processes race only in the rename: the loser gets ENOENT,
+ * closes the file untouched and tries the next name. A crash between
+ * the rename and the truncation leaves an incomplete file (mode 0600),
+ * as a crash while writing does.
  */
 #include "sys_defs.h"
 
@@ -119,38 +125,44 @@ static bool mail_queue_spare_read(void)
 }
 
 /*
- * Open the spare just renamed to PATH and empty it; -1 if unusable. A
- * file with a second name is left alone: after a crash and fsck both the
- * old and the new name of a rename may exist, and the other name may be
- * a queued message.
+ * Open spare PATH for taking; -1 if it is gone (another process took it)
+ * or unusable. Only a file with mode 0600 and one name is used: the
+ * queue manager makes a spare 0600 before it moves it into spare/, so a
+ * taker never changes the mode of a file another taker may own by now
+ * (another mode: a spare an older Postern kept as it was; removed). A file with a
+ * second name is left alone, and its spare/ name removed: after a crash
+ * and fsck both the old and the new name of a rename may exist, and the
+ * other name may be a queued message.
  */
-static int mail_queue_spare_open(const char *path)
+static int mail_queue_spare_open(const char *path, struct stat *st)
 {
-    struct stat st;
     int fd;
 
     if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
-        msg_warn("open %s: %m", path);
-        (void)unlink(path);
+        if (errno != ENOENT)
+            msg_warn("open %s: %m", path);
         return -1;
     }
-    if (fstat(fd, &st) < 0)
+    if (fstat(fd, st) < 0) {
         msg_warn("fstat %s: %m", path);
-    else if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
-        msg_warn("%s: spare file with %lu names; not reused", path, (unsigned long)st.st_nlink);
-    else if (ftruncate(fd, 0) < 0)
-        msg_warn("truncate %s: %m", path);
-    else
+        (void)close(fd);
+        return -1;
+    }
+    if (S_ISREG(st->st_mode) && st->st_nlink == 1 && (st->st_mode & 07777) == MAIL_QUEUE_STAT_WRITE)
         return fd;
     (void)close(fd);
-    (void)unlink(path);
+    if (st->st_nlink > 1 || !S_ISREG(st->st_mode))
+        msg_warn("%s: spare file with %lu names; not reused", path, (unsigned long)st->st_nlink);
+    if (st->st_nlink > 0)
+        (void)unlink(path);
     return -1;
 }
 
-/* Take a spare as PATH; see above. */
-int mail_queue_spare_take(const char *path)
+/* Take a spare as QUEUE/ID; see above. */
+int mail_queue_spare_take(const char *queue, struct timeval *tv, VSTRING *id)
 {
     VSTRING *spare = vstring_alloc(100);
+    struct stat st;
     int fd = -1;
 
     while ((spare_names && spare_names->argc > 0) || mail_queue_spare_read()) {
@@ -158,15 +170,20 @@ int mail_queue_spare_take(const char *path)
 
         vstring_sprintf(spare, "%s/%s/%s", var_queue_directory, MAIL_QUEUE_SPARE, spare_names->argv[last]);
         argv_truncate(spare_names, last);
-        if (rename(vstring_str(spare), path) == 0) {
-            fd = mail_queue_spare_open(path);
-            break;
-        }
-        if (errno != ENOENT) {
-            msg_warn("rename %s to %s: %m", vstring_str(spare), path);
+        if ((fd = mail_queue_spare_open(vstring_str(spare), &st)) < 0)
+            continue;
+        /* Ours once renamed: only then emptied (another taker may have won). */
+        if (mail_queue_name_new(vstring_str(spare), queue, st.st_ino, tv, id) == 0) {
+            if (ftruncate(fd, 0) == 0)
+                break;
+            msg_warn("truncate %s/%s: %m", queue, vstring_str(id));
+            (void)mail_queue_remove(queue, vstring_str(id));
+        } else if (errno != ENOENT) {
+            msg_warn("rename %s to %s/%s: %m", vstring_str(spare), queue, vstring_str(id));
             argv_truncate(spare_names, 0);
-            break;
         }
+        (void)close(fd);
+        fd = -1;
     }
     vstring_free(spare);
     return fd;
@@ -206,6 +223,16 @@ void mail_queue_spare_used(void)
     spare_used = true;
 }
 
+/* Mode 0600: not a complete message, and a spare a taker may use. */
+static int mail_queue_spare_hide(const char *queue, const char *id)
+{
+    VSTRING *path = vstring_alloc(100);
+    int rc = chmod(mail_queue_path(path, queue, id, false), MAIL_QUEUE_STAT_WRITE);
+
+    vstring_free(path);
+    return rc;
+}
+
 /* Move a finished message file into spare/ or remove it; see above. */
 int mail_queue_retire(const char *queue, const char *id, long size)
 {
@@ -214,7 +241,8 @@ int mail_queue_retire(const char *queue, const char *id, long size)
     if (size <= MAIL_QUEUE_SPARE_SIZE && var_queue_spare_files > 0) {
         if (calls++ % MAIL_QUEUE_SPARE_RECOUNT == 0)
             spare_estimate = mail_queue_spare_count(var_queue_spare_files);
-        if (spare_estimate < var_queue_spare_files && mail_queue_rename(id, queue, MAIL_QUEUE_SPARE) == 0) {
+        if (spare_estimate < var_queue_spare_files && mail_queue_spare_hide(queue, id) == 0 &&
+            mail_queue_rename(id, queue, MAIL_QUEUE_SPARE) == 0) {
             spare_estimate++;
             return 0;
         }
@@ -248,6 +276,9 @@ int mail_queue_spare_fill(int batch)
             msg_warn("create file %s: %m", vstring_str(path));
             break;
         }
+        /* Exactly the mode takers accept, whatever the umask. */
+        if (fchmod(fd, MAIL_QUEUE_STAT_WRITE) < 0)
+            msg_warn("chmod %s: %m", vstring_str(path));
         (void)close(fd);
         made++;
         spare_estimate++;

@@ -280,9 +280,11 @@ static void test_life_cycle(void **state UNUSED)
 }
 
 /*
- * Recycling: a retired file moves into spare/ and the next new incoming
- * file is that inode, empty, mode 0600, under a new ID; a large message's
- * file is removed; with no spare left a file is created.
+ * Recycling: a retired file moves into spare/ (mode 0600) and the next
+ * new incoming file is that inode, empty, mode 0600, under a new ID (no
+ * temporary name left behind); a large message's file is removed; a
+ * spare with two names or another mode is not used; with no spare left a
+ * file is created.
  */
 static void test_spare(void **state UNUSED)
 {
@@ -348,6 +350,27 @@ static void test_spare(void **state UNUSED)
     assert_int_equal(mail_queue_remove(MAIL_QUEUE_INCOMING, vstring_str(id)), 0);
     vstring_sprintf(dir, "%s/%s", var_queue_directory, MAIL_QUEUE_SPARE);
     vstring_sprintf(path, "%s/incoming", var_queue_directory);
+
+    /* A spare with another mode than 0600 (one an older Postern kept) is removed, not used. */
+    vstring_sprintf(dir, "%s/%s/OLDMODE", var_queue_directory, MAIL_QUEUE_SPARE);
+    int old_fd = open(vstring_str(dir), O_WRONLY | O_CREAT | O_EXCL, 0600);
+    assert_true(old_fd >= 0);
+    assert_int_equal(write(old_fd, "old", 3), 3);
+    assert_int_equal(fchmod(old_fd, MAIL_QUEUE_STAT_READY), 0);
+    assert_int_equal(fstat(old_fd, &st), 0);
+    inode = st.st_ino;
+    fp = mail_queue_enter(MAIL_QUEUE_INCOMING, 0600, &tv, id);
+    assert_non_null(fp);
+    assert_int_equal(fstat(vstream_fileno(fp), &st), 0);
+    assert_true(st.st_ino != inode);
+    vstream_fclose(fp);
+    assert_int_equal(access(vstring_str(dir), F_OK), -1);
+    assert_int_equal(fstat(old_fd, &st), 0); /* removed, untouched */
+    assert_int_equal(st.st_nlink, 0);
+    assert_int_equal(st.st_size, 3);
+    close(old_fd);
+    assert_int_equal(mail_queue_remove(MAIL_QUEUE_INCOMING, vstring_str(id)), 0);
+    vstring_sprintf(dir, "%s/%s", var_queue_directory, MAIL_QUEUE_SPARE);
 
     /* No spare: a new file. A missing file: -1 ENOENT. */
     fp = mail_queue_enter(MAIL_QUEUE_INCOMING, 0600, &tv, id);
