@@ -12,12 +12,15 @@
  *   F  forget dead destinations and suspended transports
  *   W  the master's wakeup: scan incoming/
  *
- * Besides, deferred/ is scanned every queue_run_delay seconds, and while
+ * Besides, deferred/ is scanned every queue_run_delay seconds (just after
+ * a second boundary: retry times are whole seconds), and while
  * no message is active spare/ is stocked with empty queue files for the
  * next burst (mail_queue_spare_fill(), up to queue_spare_files). The rest
  * is in qmgr.h and the qmgr_*.c modules.
  */
 #include "sys_defs.h"
+
+#include <sys/time.h>
 
 #include "events.h"
 #include "mail_params.h"
@@ -27,11 +30,14 @@
 #include "msg.h"
 #include "qmgr.h"
 
-/* The periodic deferred scan. */
+/* The periodic deferred scan, just after a second boundary (qmgr_scan_period_ms()). */
 static void qmgr_deferred_event(int event UNUSED, void *context UNUSED)
 {
+    struct timeval now;
+
     qmgr_scan_request(MAIL_QUEUE_DEFERRED, 0);
-    event_request_timer(qmgr_deferred_event, NULL, var_queue_run_delay * 1000);
+    gettimeofday(&now, NULL);
+    event_request_timer(qmgr_deferred_event, NULL, qmgr_scan_period_ms(var_queue_run_delay, now.tv_usec));
 }
 
 /* Spares created per event: a short pause for the event loop. */

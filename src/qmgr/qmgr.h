@@ -176,6 +176,7 @@ extern bool qmgr_deliver(QMGR_ENTRY *entry);
 extern void qmgr_scan_request(const char *queue_name, int flags);
 extern void qmgr_scan_run(void);
 extern void qmgr_scan_later(const char *queue_name);
+extern int qmgr_scan_period_ms(int run_delay, long usec);
 extern void qmgr_scan_recover_active(void);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * qmgr_backoff_test - unit tests for the queue manager's pure functions:
- * the retry delay of queue.md 5.2 (acceptance check 28) and the parsing
- * of the concurrency feedback parameters.
+ * the retry delay of queue.md 5.2 (acceptance check 28), the timing of
+ * the periodic deferred scan, and the parsing of the concurrency feedback
+ * parameters.
  */
 #include "sys_defs.h"
 
@@ -28,6 +29,16 @@ static void test_backoff(void **state UNUSED)
     assert_int_equal(qmgr_backoff(50, 100, 60), 100);
 }
 
+/* The next deferred scan comes 5 ms after a second boundary, RUN_DELAY seconds on. */
+static void test_scan_period(void **state UNUSED)
+{
+    assert_int_equal(qmgr_scan_period_ms(1, 300000), 705);  /* 10.300 -> 11.005 */
+    assert_int_equal(qmgr_scan_period_ms(1, 5000), 1000);   /* 11.005 -> 12.005 */
+    assert_int_equal(qmgr_scan_period_ms(1, 999999), 6);    /* 11.999 -> 12.005 */
+    assert_int_equal(qmgr_scan_period_ms(300, 0), 300005);  /* the default queue_run_delay */
+    assert_int_equal(qmgr_scan_period_ms(0, 999999), 5);    /* never a wait of 0 or less */
+}
+
 /* "1", "1/concurrency", "1/4", "0.5", junk. */
 static void test_feedback(void **state UNUSED)
 {
@@ -50,6 +61,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_scan_period),
         cmocka_unit_test(test_feedback),
     };
 

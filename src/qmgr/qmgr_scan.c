@@ -15,6 +15,14 @@
  * qmgr_scan_later(queue) scans QUEUE again in a few seconds, for a file
  * that was in use (locked by an agent of an earlier queue manager).
  *
+ * qmgr_scan_period_ms(run_delay, usec) is the wait until the next
+ * periodic deferred scan, RUN_DELAY seconds on, for a scan started USEC
+ * microseconds into a second: scans run just after a second boundary.
+ * Retry times (file mtimes) are whole seconds, so such a scan takes every
+ * message whose time has come; at an arbitrary phase a retry waited up to
+ * a second longer (half a second on average). The number of scans is the
+ * same.
+ *
  * qmgr_scan_recover_active() moves every file left in active/ by an
  * earlier queue manager back to incoming/ (at start only).
  *
@@ -48,6 +56,7 @@ typedef struct QMGR_SCAN {
 } QMGR_SCAN;
 
 #define QMGR_SCAN_LATER_MS 5000 /* retry a file that was in use */
+#define QMGR_SCAN_PHASE_MS 5    /* periodic scans: this long after the second */
 
 static QMGR_SCAN qmgr_scan_incoming = {MAIL_QUEUE_INCOMING, NULL, 0, 0, false, 0};
 static QMGR_SCAN qmgr_scan_deferred = {MAIL_QUEUE_DEFERRED, NULL, 0, 0, false, 0};
@@ -193,4 +202,12 @@ void qmgr_scan_recover_active(void)
         if (mail_queue_rename(ids->argv[i], MAIL_QUEUE_ACTIVE, MAIL_QUEUE_INCOMING) < 0 && errno != ENOENT)
             msg_warn("%s: move from %s to %s: %m", ids->argv[i], MAIL_QUEUE_ACTIVE, MAIL_QUEUE_INCOMING);
     argv_free(ids);
+}
+
+/* The wait until the next periodic deferred scan; see above. */
+int qmgr_scan_period_ms(int run_delay, long usec)
+{
+    int ms = run_delay * 1000 - (int)(usec / 1000) + QMGR_SCAN_PHASE_MS;
+
+    return ms > 0 ? ms : QMGR_SCAN_PHASE_MS;
 }
