@@ -174,7 +174,7 @@ int mail_queue_spare_take(const char *queue, struct timeval *tv, VSTRING *id)
             continue;
         /* Ours once renamed: only then emptied (another taker may have won). */
         if (mail_queue_name_new(vstring_str(spare), queue, st.st_ino, tv, id) == 0) {
-            if (ftruncate(fd, 0) == 0)
+            if (st.st_size == 0 || ftruncate(fd, 0) == 0)
                 break;
             msg_warn("truncate %s/%s: %m", queue, vstring_str(id));
             (void)mail_queue_remove(queue, vstring_str(id));

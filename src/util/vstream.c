@@ -420,6 +420,21 @@ off_t vstream_fseek(VSTREAM *s, off_t offset, int whence)
         return -1;
     if (whence == SEEK_CUR)
         offset -= (off_t)(s->rend - s->rpos);
+
+    /*
+     * A target inside the read buffer (the file's bytes just before the
+     * known offset) needs no system call: move within the buffer.
+     */
+    if ((s->flags & VSTREAM_FLAG_OFFSET) && s->rend > 0 && whence != SEEK_END) {
+        off_t target = whence == SEEK_CUR ? s->offset + offset : offset;
+        off_t start = s->offset - (off_t)s->rend;
+
+        if (target >= start && target <= s->offset) {
+            s->rpos = (size_t)(target - start);
+            s->flags &= ~VSTREAM_FLAG_EOF;
+            return target;
+        }
+    }
     s->rpos = s->rend = 0;
     s->flags &= ~VSTREAM_FLAG_EOF;
     return vstream_setpos(s, lseek(s->fd, offset, whence));

@@ -493,6 +493,64 @@ static void test_ftell_without_lseek(void **state UNUSED)
     vstring_free(vp);
 }
 
+/*
+ * A seek to a position inside the read buffer moves within the buffer
+ * (the kernel offset stays where the read left it); one outside it, or
+ * after a write, goes to the kernel. Reads after either are right.
+ */
+static void test_fseek_within_buffer(void **state UNUSED)
+{
+    char dir[] = "/tmp/vstream_test.XXXXXX";
+    char path[64];
+    char buf[16];
+    VSTREAM *s;
+    off_t kernel;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/file", dir);
+    s = vstream_fopen(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+    assert_non_null(s);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(vstream_fprintf(s, "%09d\n", i), 0); /* 1,000 bytes */
+    assert_int_equal(vstream_fflush(s), 0);
+    assert_int_equal(vstream_fseek(s, 0, SEEK_SET), 0);
+    assert_int_equal(vstream_fread(s, buf, 10), 10);
+    kernel = lseek(vstream_fileno(s), 0, SEEK_CUR);
+    assert_int_equal(kernel, 1000); /* the whole file is in the buffer */
+
+    assert_int_equal(vstream_fseek(s, 500, SEEK_SET), 500);
+    assert_int_equal(lseek(vstream_fileno(s), 0, SEEK_CUR), kernel);
+    assert_int_equal(vstream_fread(s, buf, 10), 10);
+    assert_memory_equal(buf, "000000050\n", 10);
+    assert_int_equal(vstream_fseek(s, -20, SEEK_CUR), 490);
+    assert_int_equal(vstream_fread(s, buf, 10), 10);
+    assert_memory_equal(buf, "000000049\n", 10);
+    assert_int_equal(vstream_ftell(s), 500);
+    assert_int_equal(vstream_fseek(s, 1000, SEEK_SET), 1000); /* the buffer's end */
+    assert_int_equal(vstream_fread(s, buf, 10), 0);
+    assert_int_equal(vstream_fseek(s, 0, SEEK_SET), 0); /* after end of file */
+    assert_int_equal(vstream_fread(s, buf, 10), 10);
+    assert_memory_equal(buf, "000000000\n", 10);
+    assert_int_equal(lseek(vstream_fileno(s), 0, SEEK_CUR), kernel);
+
+    /* Writing after a seek inside the buffer writes at the logical position. */
+    assert_int_equal(vstream_fseek(s, 20, SEEK_SET), 20);
+    assert_int_equal(vstream_fputs("X", s), 0);
+    assert_int_equal(vstream_fflush(s), 0);
+    assert_int_equal(vstream_ftell(s), 21);
+    assert_int_equal(vstream_fseek(s, 18, SEEK_SET), 18);
+    assert_int_equal(vstream_fread(s, buf, 4), 4);
+    assert_memory_equal(buf, "1\nX0", 4);
+
+    /* Outside the buffer and from the end: the kernel's answer. */
+    assert_int_equal(vstream_fseek(s, -10, SEEK_END), 990);
+    assert_int_equal(vstream_fread(s, buf, 10), 10);
+    assert_memory_equal(buf, "000000099\n", 10);
+    vstream_fclose(s);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* Write errors surface in vstream_fflush() and vstream_fclose(). */
 static void test_write_errors(void **state UNUSED)
 {
@@ -578,7 +636,7 @@ int main(void)
         cmocka_unit_test(test_binary_transfer), cmocka_unit_test(test_flush_before_read),
         cmocka_unit_test(test_timeouts),        cmocka_unit_test(test_deadline),
         cmocka_unit_test(test_pluggable_io),    cmocka_unit_test(test_files),
-        cmocka_unit_test(test_ftell_without_lseek),
+        cmocka_unit_test(test_ftell_without_lseek), cmocka_unit_test(test_fseek_within_buffer),
         cmocka_unit_test(test_write_errors),    cmocka_unit_test(test_std_streams),
     };
 
