@@ -34,13 +34,14 @@ typedef struct MASTER_SERV {
     int *listen_fds;
     int listen_count;
     int status_fd[2]; /* [0]: ours, [1]: the children's */
-    unsigned char status_buf[sizeof(MASTER_STATUS)];
+    unsigned char status_buf[sizeof(MASTER_STATUS) * 64]; /* several records per read */
     size_t status_len;
     unsigned generation;
     int total_proc;
     int avail_proc;
     bool throttled;
     bool listening;
+    void (*listen_fn)(int, void *); /* the callback while listening */
     time_t busy_warn_time;
     struct MASTER_SERV *next;
 } MASTER_SERV;

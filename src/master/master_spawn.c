@@ -89,13 +89,16 @@ void master_avail_listen(MASTER_SERV *serv)
     bool busy = !serv->throttled && serv->avail_proc < 1 && !master_limit_ok(serv) &&
                 (serv->busy_warn_time == 0 || time(NULL) - serv->busy_warn_time >= MASTER_BUSY_WARN_TIME);
 
-    if (serv->listen_count == 0)
+    EVENT_NOTIFY_FN fn = want ? master_listen_event : busy ? master_overflow_event : NULL;
+
+    if (serv->listen_count == 0 || (serv->listening && serv->listen_fn == fn))
         return;
     master_listen_off(serv);
-    if (want || busy) {
+    if (fn != NULL) {
         for (int i = 0; i < serv->listen_count; i++)
-            event_enable_read(serv->listen_fds[i], want ? master_listen_event : master_overflow_event, serv);
+            event_enable_read(serv->listen_fds[i], fn, serv);
         serv->listening = true;
+        serv->listen_fn = fn;
     }
 }
 
@@ -266,19 +269,25 @@ static void master_status_event(int event UNUSED, void *context)
     MASTER_SERV *serv = context;
     ssize_t n;
 
+    /* Every record that has arrived, several per read; a partial one waits. */
     for (;;) {
-        n = read(serv->status_fd[0], serv->status_buf + serv->status_len,
-                 sizeof(serv->status_buf) - serv->status_len);
+        size_t room = sizeof(serv->status_buf) - serv->status_len;
+        size_t done = 0;
+
+        n = read(serv->status_fd[0], serv->status_buf + serv->status_len, room);
         if (n <= 0)
             break;
         serv->status_len += (size_t)n;
-        if (serv->status_len == sizeof(serv->status_buf)) {
+        for (; serv->status_len - done >= sizeof(MASTER_STATUS); done += sizeof(MASTER_STATUS)) {
             MASTER_STATUS stat;
 
-            memcpy(&stat, serv->status_buf, sizeof(stat));
-            serv->status_len = 0;
+            memcpy(&stat, serv->status_buf + done, sizeof(stat));
             master_status_apply(serv, &stat);
         }
+        serv->status_len -= done;
+        memmove(serv->status_buf, serv->status_buf + done, serv->status_len);
+        if ((size_t)n < room)
+            break; /* a short read: nothing more is waiting */
     }
     master_avail_listen(serv);
 }
