@@ -4,8 +4,8 @@
  *
  * Public functions: mail_queue_pid_path(), mail_queue_id_make(),
  * mail_queue_id_ok(), mail_queue_dir(), mail_queue_path(),
- * mail_queue_enter(), mail_queue_open(), mail_queue_rename(),
- * mail_queue_remove(), mail_queue_sync_dir().
+ * mail_queue_enter(), mail_queue_name_new(), mail_queue_open(),
+ * mail_queue_rename(), mail_queue_remove(), mail_queue_sync_dir().
  *
  * Hashing: the subdirectory names are the first hash_queue_depth
  * characters of the ID for short IDs. For long IDs they are the same

@@ -31,11 +31,12 @@
  *
  * Recycling (mail_queue_spare.c): mail_queue_retire() moves the file of a
  * finished message into spare/ (or removes it), and mail_queue_enter()
- * for incoming/ reuses a spare file instead of creating one
- * (mail_queue_spare_take()): no inode is allocated or released per
- * message. The queue manager also creates empty spares while it is idle
- * (mail_queue_spare_fill(), up to queue_spare_files), so that a burst
- * that grows the queue finds files ready.
+ * for incoming/ (mode 0600) reuses a spare file instead of creating one
+ * (mail_queue_spare_take(): the spare is renamed straight to its ID):
+ * no inode is allocated or released per message. The queue manager also
+ * creates empty spares while it is idle (mail_queue_spare_fill(), up to
+ * queue_spare_files), so that a burst that grows the queue finds files
+ * ready. mail_queue_name_new() gives a file its ID name (both ways).
  *
  * A complete message file has the owner execute bit set
  * (MAIL_QUEUE_STAT_READY); readers skip files without it. Two more mode
