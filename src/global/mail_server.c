@@ -35,6 +35,7 @@
 #include "dict_registry.h"
 #include "iostuff.h"
 #include "mail_conf.h"
+#include "mail_flow.h"
 #include "mail_params.h"
 #include "mail_params_init.h"
 #include "mail_server_int.h"
@@ -376,6 +377,8 @@ void mail_server_init(const char *kind, int argc, char **argv, const MAIL_SERVER
 
     if (chdir(var_queue_directory) < 0)
         msg_fatal("chdir(\"%s\"): %m", var_queue_directory);
+    if (!mail_server.standalone)
+        mail_flow_init(); /* before the service's init, which may use it */
     if (mail_server.opts->pre_init)
         mail_server.opts->pre_init(mail_server.service, mail_server.argv);
     mail_server_privileges();

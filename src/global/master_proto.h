@@ -23,6 +23,9 @@
  *   MASTER_LISTEN_FD  the first of COUNT listening descriptors (default 1):
  *                     a listening stream socket, or a FIFO opened for
  *                     reading, or a datagram socket.
+ *   MASTER_FLOW_READ, MASTER_FLOW_WRITE  the two ends of one pipe shared
+ *                     by every process of every service, non-blocking:
+ *                     the in_flow_delay tokens (mail_flow.h).
  *
  * Environment: MAIL_CONFIG (the instance), MAIL_VERBOSE when the master
  * is verbose, MAIL_LOGTAG. Standard input, output and error are
@@ -37,8 +40,10 @@
 
 #include <sys/types.h>
 
-#define MASTER_STATUS_FD 5
-#define MASTER_LISTEN_FD 6
+#define MASTER_FLOW_READ  3
+#define MASTER_FLOW_WRITE 4
+#define MASTER_STATUS_FD  5
+#define MASTER_LISTEN_FD  6
 
 #define MASTER_STAT_TAKEN 0 /* busy with a client */
 #define MASTER_STAT_AVAIL 1 /* ready for a new client */

@@ -50,9 +50,14 @@ static bool master_limit_ok(const MASTER_SERV *serv)
     return serv->max_proc == 0 || serv->total_proc < serv->max_proc;
 }
 
+/* The in_flow_delay token pipe, the same for every process (mail_flow.h). */
+static int master_flow_pipe[2];
+
 void master_spawn_init(void)
 {
     master_procs = htable_create(100, 0);
+    if (pipe2(master_flow_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
+        msg_fatal("pipe: %m");
 }
 
 void master_listen_off(MASTER_SERV *serv)
@@ -142,6 +147,7 @@ static NORETURN master_exec(MASTER_SERV *serv)
 {
     int top = MASTER_LISTEN_FD + serv->listen_count + 10;
     int status_fd;
+    int flow_fd[2];
     int *fds = mymalloc(sizeof(int) * (size_t)(serv->listen_count + 1));
     int null_fd;
     char buf[32];
@@ -157,13 +163,16 @@ static NORETURN master_exec(MASTER_SERV *serv)
     sigprocmask(SIG_SETMASK, &none, NULL);
 
     /* Lift every descriptor we hand over above the target range first. */
-    if ((status_fd = fcntl(serv->status_fd[1], F_DUPFD, top)) < 0)
-        msg_fatal("dup status descriptor: %m");
+    if ((status_fd = fcntl(serv->status_fd[1], F_DUPFD, top)) < 0 ||
+        (flow_fd[0] = fcntl(master_flow_pipe[0], F_DUPFD, top)) < 0 ||
+        (flow_fd[1] = fcntl(master_flow_pipe[1], F_DUPFD, top)) < 0)
+        msg_fatal("dup status or flow descriptor: %m");
     for (int i = 0; i < serv->listen_count; i++)
         if ((fds[i] = fcntl(serv->listen_fds[i], F_DUPFD, top)) < 0)
             msg_fatal("dup listen descriptor: %m");
-    if (dup2(status_fd, MASTER_STATUS_FD) < 0)
-        msg_fatal("dup2 status descriptor: %m");
+    if (dup2(status_fd, MASTER_STATUS_FD) < 0 || dup2(flow_fd[0], MASTER_FLOW_READ) < 0 ||
+        dup2(flow_fd[1], MASTER_FLOW_WRITE) < 0)
+        msg_fatal("dup2 status or flow descriptor: %m");
     for (int i = 0; i < serv->listen_count; i++)
         if (dup2(fds[i], MASTER_LISTEN_FD + i) < 0)
             msg_fatal("dup2 listen descriptor: %m");
@@ -174,8 +183,6 @@ static NORETURN master_exec(MASTER_SERV *serv)
         if (null_fd != fd && !(fd == 1 && strcmp(var_maillog_file, "/dev/stdout") == 0) &&
             dup2(null_fd, fd) < 0)
             msg_fatal("dup2 /dev/null: %m");
-    for (int fd = 3; fd < MASTER_STATUS_FD; fd++)
-        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
     master_cloexec_from(MASTER_LISTEN_FD + serv->listen_count);
 
     mail_conf_select(mail_conf_dir);

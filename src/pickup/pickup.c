@@ -61,6 +61,7 @@
 #include "cleanup_user.h"
 #include "dsn.h"
 #include "mail_date.h"
+#include "mail_flow.h"
 #include "mail_params.h"
 #include "mail_proto.h"
 #include "mail_queue.h"
@@ -340,6 +341,7 @@ static enum pickup_result pickup_copy(VSTREAM *src, PICKUP_INFO *info, VSTRING *
         result = PICKUP_CORRUPT;
         goto out;
     }
+    mail_flow_wait(); /* in_flow_delay */
     /* The stock master.cf makes cleanup public (private column "n"), as in Postfix. */
     if ((cleanup = mail_connect_wait(MAIL_CLASS_PUBLIC, MAIL_SERVICE_CLEANUP)) == NULL)
         goto out;

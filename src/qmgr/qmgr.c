@@ -12,8 +12,10 @@
  *   F  forget dead destinations and suspended transports
  *   W  the master's wakeup: scan incoming/
  *
- * Besides, deferred/ is scanned every queue_run_delay seconds (just after
- * a second boundary: retry times are whole seconds), and while
+ * It fills the in_flow_delay token pipe (mail_flow.h) at each periodic
+ * scan and whenever it has finished with a message. Besides, deferred/
+ * is scanned every queue_run_delay seconds (just after a second
+ * boundary: retry times are whole seconds), and while
  * no message is active spare/ is stocked with empty queue files for the
  * next burst (mail_queue_spare_fill(), up to queue_spare_files). The rest
  * is in qmgr.h and the qmgr_*.c modules.
@@ -23,6 +25,7 @@
 #include <sys/time.h>
 
 #include "events.h"
+#include "mail_flow.h"
 #include "mail_params.h"
 #include "mail_proto.h"
 #include "mail_queue.h"
@@ -36,6 +39,7 @@ static void qmgr_deferred_event(int event UNUSED, void *context UNUSED)
     struct timeval now;
 
     qmgr_scan_request(MAIL_QUEUE_DEFERRED, 0);
+    mail_flow_feed(var_default_process_limit);
     gettimeofday(&now, NULL);
     event_request_timer(qmgr_deferred_event, NULL, qmgr_scan_period_ms(var_queue_run_delay, now.tv_usec));
 }

@@ -30,6 +30,7 @@
 #include "dsn.h"
 #include "htable.h"
 #include "mail_params.h"
+#include "mail_flow.h"
 #include "mail_queue.h"
 #include "msg.h"
 #include "myflock.h"
@@ -697,6 +698,9 @@ static void qmgr_message_done(QMGR_MESSAGE *message)
 {
     time_t now = time(NULL);
     bool keep = false;
+
+    /* Room for new mail (in_flow_delay). */
+    mail_flow_feed(var_default_process_limit);
 
     if (qmgr_message_has_log(message, MAIL_QUEUE_BOUNCE) && qmgr_message_notice(message, bounce_flush) != 0) {
         msg_warn("%s: bounce notice failed; keeping the message", message->queue_id);

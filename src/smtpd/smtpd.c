@@ -40,6 +40,7 @@
 #include "flush_clnt.h"
 #include "is_header.h"
 #include "mail_date.h"
+#include "mail_flow.h"
 #include "mail_params.h"
 #include "mail_proto.h"
 #include "mail_server.h"
@@ -790,6 +791,7 @@ static int smtpd_cleanup_open(SMTPD_STATE *state)
 
     if (state->flags & SMTPD_FLAG_SMTPUTF8)
         flags |= CLEANUP_FLAG_SMTPUTF8;
+    mail_flow_wait(); /* in_flow_delay */
     if ((state->cleanup = mail_connect_wait(MAIL_CLASS_PUBLIC, MAIL_SERVICE_CLEANUP)) == NULL ||
         attr_scan(state->cleanup, ATTR_FLAG_STRICT, RECV_ATTR_STR(MAIL_ATTR_QUEUEID, qid), ATTR_TYPE_END) !=
             1) {
