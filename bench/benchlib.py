@@ -193,9 +193,10 @@ class PostfixRelay:
 
 def stock_instance(postern, hostname):
     """A scratch tests/e2e/postern.py Instance with the stock
-    queue_spare_files instead of the test suite's small stock."""
+    queue_spare_files and in_flow_delay instead of the test suite's."""
     inst = postern.Instance(hostname=hostname, keep=False)
     del inst.settings["queue_spare_files"]
+    del inst.settings["in_flow_delay"]
     inst.write_main_cf("")
     return inst
 

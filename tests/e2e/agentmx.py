@@ -42,9 +42,6 @@ class AgentMx:
                               "relay_transport": "test"})
 
     def start(self, queue_only=False, **params):
-        if queue_only:
-            # No queue manager, so no in_flow_delay tokens: do not wait for them.
-            params.setdefault("in_flow_delay", "0")
         self.inst.write_main_cf("".join(f"{k} = {v}\n" for k, v in params.items()))
         if queue_only:
             master = self.inst.read_master_cf()

@@ -526,6 +526,10 @@ class Instance(ConfigDir):
             # Hundreds of instances: the stock 1,000 spare queue files
             # would cost each one about half a second of file creation.
             "queue_spare_files": "10",
+            # Many tests run without a queue manager, which is what hands
+            # out in_flow_delay tokens: smtpd and pickup would wait a second
+            # per message there (test_flow.py tests the wait).
+            "in_flow_delay": "0",
         }
 
     def default_master_cf(self):

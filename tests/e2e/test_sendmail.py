@@ -28,12 +28,8 @@ QID = r"[0-9A-F]{6,}"
 @pytest.fixture
 def instance(instance):
     """The conftest instance without the qmgr service: queued mail stays in
-    incoming/ for the tests to inspect (delivery is tested in test_qmgr.py).
-    Without a queue manager there are no in_flow_delay tokens: pickup would
-    wait a second per message, so in_flow_delay = 0."""
+    incoming/ for the tests to inspect (delivery is tested in test_qmgr.py)."""
     instance.write_master_cf(re.sub(r"^qmgr .*\n", "", instance.read_master_cf(), flags=re.M))
-    instance.settings["in_flow_delay"] = "0"
-    instance.update_main_cf({"in_flow_delay": "0"})
     return instance
 
 
