@@ -16,13 +16,10 @@ agent (src/testagent), for the smtpd end-to-end tests
     mx.delivered(qid)                  their recipients, sorted (address, orig)
 """
 import json
-import os
 import re
 
 import postern
 from smtpchat import SmtpChat
-
-TESTAGENT = os.path.join(postern.BUILD, "test-libexec", "testagent")
 
 
 class AgentMx:
@@ -30,13 +27,7 @@ class AgentMx:
 
     def __init__(self, inst, baseline):
         self.inst = inst
-        self.rules = os.path.join(inst.root, "agent-rules")
-        self.journal = os.path.join(inst.root, "agent-journal")
-        with open(self.rules, "w") as f:
-            f.write("")
-        os.chmod(self.rules, 0o644)
-        inst.write_master_cf(inst.default_master_cf()
-                             + f"test unix - - n - - {TESTAGENT} {self.rules} {self.journal}\n")
+        self.rules, self.journal = inst.add_test_agent()
         inst.settings.update(baseline)
         inst.settings.update({"local_transport": "test", "default_transport": "test",
                               "relay_transport": "test"})

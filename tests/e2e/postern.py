@@ -54,6 +54,8 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 BUILD = os.path.abspath(os.environ.get("POSTERN_BUILD") or os.path.join(TOP, "build"))
 BIN_DIR = os.path.join(BUILD, "bin")
 LIBEXEC_DIR = os.path.join(BUILD, "libexec")
+# The scriptable delivery agent of the tests (src/testagent; not installed).
+TESTAGENT = os.path.join(BUILD, "test-libexec", "testagent")
 
 # The instance's fixed host name (config.md section 11: every instance needs
 # its own; tests that run two instances set a second one).
@@ -531,6 +533,18 @@ class Instance(ConfigDir):
             # per message there (test_flow.py tests the wait).
             "in_flow_delay": "0",
         }
+
+    def add_test_agent(self):
+        """Add service "test" to master.cf: the test delivery agent with the
+        rules file ROOT/agent-rules (written empty, readable by the agent)
+        and the journal ROOT/agent-journal. Returns (rules, journal)."""
+        rules = os.path.join(self.root, "agent-rules")
+        journal = os.path.join(self.root, "agent-journal")
+        with open(rules, "w") as f:
+            f.write("")
+        os.chmod(rules, 0o644)
+        self.write_master_cf(self.read_master_cf() + f"test unix - - n - - {TESTAGENT} {rules} {journal}\n")
+        return rules, journal
 
     def default_master_cf(self):
         """The stock master.cf with `smtp inet` moved to 127.0.0.1:smtp_port."""

@@ -25,7 +25,6 @@ import pytest
 
 import postern
 
-TESTAGENT = os.path.join(postern.BUILD, "test-libexec", "testagent")
 
 DELAYS = r"delay=\d+(\.\d+)?, delays=[\d.]+/[\d.]+/[\d.]+/[\d.]+"
 
@@ -133,7 +132,7 @@ def agents(make_instance):
         "error unix - - n - - error\n"
         "retry unix - - n - - error\n"
         "discard unix - - n - - discard\n"
-        f"test unix - - n - - {TESTAGENT} {a.rules} {a.journal}\n")
+        f"test unix - - n - - {postern.TESTAGENT} {a.rules} {a.journal}\n")
     inst.start()
     return a
 

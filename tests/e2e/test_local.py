@@ -21,7 +21,6 @@ import pytest
 
 import postern
 
-TESTAGENT = os.path.join(postern.BUILD, "test-libexec", "testagent")
 HOST = postern.TEST_HOSTNAME
 QID = r"[0-9A-F]{6,}"
 FROM_LINE = rb"From %s  (?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\n"
@@ -36,14 +35,7 @@ def user_of(inst):
 def inst():
     instance = postern.Instance()
     instance.uname = user_of(instance).pw_name
-    instance.rules = os.path.join(instance.root, "agent-rules")
-    instance.journal = os.path.join(instance.root, "agent-journal")
-    with open(instance.rules, "w") as f:
-        f.write("")
-    os.chmod(instance.rules, 0o644)
-    instance.write_master_cf(instance.default_master_cf()
-                             + f"test unix - - n - - {TESTAGENT} {instance.rules} "
-                               f"{instance.journal}\n")
+    instance.rules, instance.journal = instance.add_test_agent()
     instance.write_main_cf("")
     yield instance
     instance.close()

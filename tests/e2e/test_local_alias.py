@@ -13,7 +13,7 @@ import re
 import pytest
 
 import postern
-from test_qmgr import QID, Sink, TESTAGENT, delivery_line, submit
+from test_qmgr import QID, Sink, delivery_line, submit
 
 DOMAIN = postern.TEST_HOSTNAME
 
@@ -22,9 +22,6 @@ DOMAIN = postern.TEST_HOSTNAME
 def inst():
     instance = postern.Instance()
     instance.sink = Sink(instance)
-    instance.write_master_cf(instance.default_master_cf()
-                             + f"test unix - - n - - {TESTAGENT} {instance.sink.rules} "
-                               f"{instance.sink.journal}\n")
     instance.local_user = instance.user.pw_name if instance.user else os.environ.get("USER", "root")
     instance.settings.update({
         "default_transport": "test",

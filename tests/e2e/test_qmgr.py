@@ -20,7 +20,6 @@ import pytest
 
 import postern
 
-TESTAGENT = os.path.join(postern.BUILD, "test-libexec", "testagent")
 QID = r"[0-9A-F]{6,}"
 
 
@@ -28,8 +27,8 @@ class Sink:
     """The test agent's rules file and journal."""
 
     def __init__(self, inst):
-        self.rules = os.path.join(inst.root, "agent-rules")
-        self.journal = os.path.join(inst.root, "agent-journal")
+        """Adds the agent to INST's master.cf as service "test"."""
+        self.rules, self.journal = inst.add_test_agent()
         self.save_dir = os.path.join(inst.root, "agent-saved")
         os.makedirs(self.save_dir)
         inst._own(self.save_dir)  # the agent runs as the instance's user
@@ -61,9 +60,6 @@ class Sink:
 def inst():
     instance = postern.Instance()
     instance.sink = Sink(instance)
-    instance.write_master_cf(instance.default_master_cf()
-                             + f"test unix - - n - - {TESTAGENT} {instance.sink.rules} "
-                               f"{instance.sink.journal}\n")
     # Remote mail to the test agent; fast retries so tests finish quickly.
     instance.settings.update({
         "default_transport": "test",
