@@ -68,11 +68,12 @@ def postern_module(build):
 
 class _CountingSink:
     """A child process printing "mesg=N" lines; .mesg = the last N;
-    .rcpt = {code: count} of its "rcpt=CODE" lines (smart sink)."""
+    .replies = {code: count} of its "data=CODE" lines and, as "retry",
+    the number of its "retry=250" lines (smart sink)."""
 
     def _start(self, argv):
         self.mesg = 0
-        self.rcpt = {}  # smart sink: RCPT replies by code
+        self.replies = {}  # smart sink: end-of-DATA replies by code
         self.cond = threading.Condition()
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         threading.Thread(target=self._read, daemon=True).start()
@@ -89,13 +90,13 @@ class _CountingSink:
             buf += chunk
             cut = max(buf.rfind(b"\r"), buf.rfind(b"\n")) + 1
             done, buf = buf[:cut], buf[cut:]
-            codes = re.findall(rb"(?:^|[\r\n])rcpt=(\d+)", done)
+            codes = [code or retry for code, retry in re.findall(rb"(?:^|[\r\n])(?:data=(\d+)|(retry)=250)", done)]
             last = done.rfind(b"mesg=")
             m = re.match(rb"mesg=(\d+)", done[last:]) if last >= 0 else None
             if codes or m:
                 with self.cond:
                     for c in codes:
-                        self.rcpt[c.decode()] = self.rcpt.get(c.decode(), 0) + 1
+                        self.replies[c.decode()] = self.replies.get(c.decode(), 0) + 1
                     if m:
                         self.mesg = max(self.mesg, int(m.group(1)))
                     self.cond.notify_all()
@@ -133,9 +134,10 @@ class TlsSink(_CountingSink):
 
 
 class SmartSink(_CountingSink):
-    """bench/tls-load.c's sink in plaintext smart mode: PCT4 % of the RCPT
-    commands get 450, PCT5 % get 550 (see tls-load.c); bounces (null
-    sender) are always accepted."""
+    """bench/tls-load.c's sink in plaintext smart mode: PCT4 % of the new
+    messages get 450 at the end of DATA, PCT5 % get 550, a message seen
+    before gets 250 (greylisting; see tls-load.c); bounces (null sender)
+    are always accepted."""
 
     def __init__(self, load, port, pct4, pct5):
         self.port = port

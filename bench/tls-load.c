@@ -12,15 +12,20 @@
  *   tls-load sink [-c CERT -k KEY] [-4 PCT] [-5 PCT] PORT
  *       An ESMTP server on 127.0.0.1:PORT offering STARTTLS (and taking
  *       mail in plaintext too), one process per connection; every
- *       accepted message prints "mesg=N" (N: messages so far) on stdout.
+ *       accepted message prints "mesg=N" (N: messages so far) on stdout;
+ *       DATA without a recipient gets 554.
  *       Without -c/-k: plaintext only (no STARTTLS offered).
- *       Smart mode (bench/run's relay-smart): -4 PCT answers PCT % of
- *       all RCPT commands with 450, -5 PCT another PCT % with 550, spread
- *       evenly over one shared RCPT counter (the k-th RCPT of the sink's
+ *       Smart mode (bench/run's relay-smart): -4 PCT answers the end of
+ *       DATA of PCT % of the messages with 450, -5 PCT another PCT % with
+ *       550, as a greylisting server would: a message is known by a hash
+ *       of its content (the MTA's Received: header makes it unique, and a
+ *       retry sends the same bytes); the k-th new message of the sink's
  *       life gets slot (k * 37) % 100: below PCT4 450, below PCT4+PCT5
- *       550). Mail from the null sender (bounces) is always accepted. A
- *       DATA with no accepted recipient gets 554. Each such RCPT prints
- *       "rcpt=CODE" (250, 450 or 550) on stdout.
+ *       550, else 250; a message seen before gets 250. So every deferred
+ *       message is retried exactly once, and the number of retries does
+ *       not depend on luck. Mail from the null sender (bounces) is always
+ *       accepted. Each smart-mode DATA prints "data=CODE" (250, 450 or
+ *       550) on stdout, or "retry=250" for a message seen before.
  *
  * Built by bench/tls (cc ... -lssl -lcrypto); not part of Postern.
  */
@@ -272,40 +277,87 @@ static int source_main(int argc, char **argv)
     return *failed ? 1 : 0;
 }
 
-/* Shares of RCPT commands that get 450 and 550 (smart mode; 0: none). */
+/* Shares of messages that get 450 and 550 (smart mode; 0: none). */
 static int sink_pct4, sink_pct5;
 
-/* The reply to RCPT number K (0-based, counted over the sink's life). */
-static const char *sink_rcpt_reply(long k)
+/* Messages seen, by content hash (smart mode): open addressing over a
+ * table shared by every session process; 0 marks a free slot. */
+#define SINK_SEEN_SLOTS (1 << 18)
+static unsigned long *sink_seen;
+
+/* 64-bit FNV-1a of LEN bytes, continuing from H. */
+static unsigned long fnv1a(unsigned long h, const char *data, size_t len)
+{
+    while (len-- > 0)
+        h = (h ^ (unsigned char)*data++) * 0x100000001b3UL;
+    return h;
+}
+
+/* Records HASH; 1 when it was there already (a retry). */
+static int sink_seen_before(unsigned long hash)
+{
+    unsigned long key = hash | 1, i = key % SINK_SEEN_SLOTS;
+
+    for (;; i = (i + 1) % SINK_SEEN_SLOTS) {
+        unsigned long old = 0;
+
+        if (__atomic_compare_exchange_n(sink_seen + i, &old, key, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            return 0;
+        if (old == key)
+            return 1;
+    }
+}
+
+/* The end-of-DATA reply to new message number K (0-based, counted over
+ * the sink's life); NULL: accept. */
+static const char *sink_message_reply(long k)
 {
     int slot = (int)((k * 37) % 100);
 
     if (slot < sink_pct4)
-        return "450 4.2.0 <rcpt>: Recipient address rejected: try again later (tls-load)\r\n";
+        return "450 4.7.1 Greylisted, try again later (tls-load)\r\n";
     if (slot < sink_pct4 + sink_pct5)
-        return "550 5.1.1 <rcpt>: Recipient address rejected: User unknown (tls-load)\r\n";
+        return "550 5.7.1 Message content rejected (tls-load)\r\n";
     return NULL;
 }
 
-/* One server session of the sink. COUNTER[0]: messages, [1]: RCPTs. */
+/* One server session of the sink. COUNTER[0]: messages accepted, [1]:
+ * new messages (smart mode). */
 static void sink_session(SSL_CTX *ctx, int fd, long *counter)
 {
     CONN c = {.fd = fd};
     char line[1024];
     int data = 0, rcpts = 0, null_sender = 0;
+    int smart = (sink_pct4 || sink_pct5);
+    unsigned long hash = 0;
 
     conn_printf(&c, "220 sink.example.test ESMTP tls-load\r\n");
     while (conn_line(&c, line, sizeof(line)) == 0) {
         if (data) {
-            if (strcmp(line, ".") == 0) {
-                data = 0;
-                rcpts = 0;
-                long n = __atomic_add_fetch(counter, 1, __ATOMIC_SEQ_CST);
-
-                printf("mesg=%ld\n", n);
-                fflush(stdout);
-                conn_printf(&c, "250 2.0.0 Ok: queued\r\n");
+            if (strcmp(line, ".") != 0) {
+                if (smart)
+                    hash = fnv1a(fnv1a(hash, line, strlen(line)), "\n", 1);
+                continue;
             }
+            data = 0;
+            rcpts = 0;
+            if (smart && !null_sender) {
+                if (sink_seen_before(hash)) {
+                    printf("retry=250\n");
+                } else {
+                    const char *reject = sink_message_reply(__atomic_fetch_add(counter + 1, 1, __ATOMIC_SEQ_CST));
+
+                    printf("data=%.3s\n", reject ? reject : "250");
+                    if (reject) {
+                        fflush(stdout);
+                        conn_printf(&c, "%s", reject);
+                        continue;
+                    }
+                }
+            }
+            printf("mesg=%ld\n", __atomic_add_fetch(counter, 1, __ATOMIC_SEQ_CST));
+            fflush(stdout);
+            conn_printf(&c, "250 2.0.0 Ok: queued\r\n");
             continue;
         }
         if (strncasecmp(line, "EHLO", 4) == 0) {
@@ -325,28 +377,18 @@ static void sink_session(SSL_CTX *ctx, int fd, long *counter)
             null_sender = strstr(line, "<>") != NULL;
             conn_printf(&c, "250 2.1.0 Ok\r\n");
         } else if (strncasecmp(line, "RCPT", 4) == 0) {
-            const char *reject = NULL;
-
-            if (!null_sender && (sink_pct4 || sink_pct5)) {
-                reject = sink_rcpt_reply(__atomic_fetch_add(counter + 1, 1, __ATOMIC_SEQ_CST));
-                printf("rcpt=%.3s\n", reject ? reject : "250");
-                fflush(stdout);
-            }
-            if (reject) {
-                conn_printf(&c, "%s", reject);
-            } else {
-                rcpts++;
-                conn_printf(&c, "250 2.1.5 Ok\r\n");
-            }
+            rcpts++;
+            conn_printf(&c, "250 2.1.5 Ok\r\n");
         } else if (strncasecmp(line, "RSET", 4) == 0) {
             rcpts = 0;
             conn_printf(&c, "250 2.0.0 Ok\r\n");
         } else if (strncasecmp(line, "DATA", 4) == 0) {
-            if (rcpts == 0 && (sink_pct4 || sink_pct5)) {
+            if (rcpts == 0) {
                 conn_printf(&c, "554 5.5.1 Error: no valid recipients\r\n");
             } else {
                 conn_printf(&c, "354 End data with <CR><LF>.<CR><LF>\r\n");
                 data = 1;
+                hash = 0xcbf29ce484222325UL;
             }
         } else if (strncasecmp(line, "QUIT", 4) == 0) {
             conn_printf(&c, "221 2.0.0 Bye\r\n");
@@ -390,6 +432,10 @@ static int sink_main(int argc, char **argv)
             die("cannot load %s / %s", cert, key);
     }
     long *counter = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    sink_seen = mmap(NULL, SINK_SEEN_SLOTS * sizeof(*sink_seen), PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (counter == MAP_FAILED || sink_seen == MAP_FAILED)
+        die("mmap: %s", strerror(errno));
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(argv[optind]))};
     int lfd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
 
