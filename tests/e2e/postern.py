@@ -377,6 +377,26 @@ def _test_user():
         raise AssertionError(f"POSTERN_TEST_USER {name!r}: no such user") from None
 
 
+def user_access_problem():
+    """None, or why the tests cannot run: run as root, they run Postern's
+    programs as the test user, who must be able to reach the build and
+    the repository (a clone under /root or a home directory of mode 0700
+    is out of its reach). tools/check and bench/run ask first."""
+    program = os.path.join(BUILD, "bin", "postconf")
+    if os.geteuid() != 0 or not os.path.exists(program):
+        return None
+    user = _test_user()
+    probe = subprocess.run(["/usr/bin/test", "-x", program, "-a", "-r", os.path.join(TOP, "tests", "e2e")],
+                           user=user.pw_uid, group=user.pw_gid, extra_groups=[])
+    if probe.returncode == 0:
+        return None
+    return (f"run as root, the tests run Postern's programs as the unprivileged user {user.pw_name!r} "
+            f"($POSTERN_TEST_USER), who cannot reach {program} or {TOP}: a directory on the way is closed "
+            f"to it (on Debian, /root and home directories are mode 0700). Clone the repository where "
+            f"others can read it (e.g. under /srv), run as an ordinary user, or set POSTERN_TEST_USER "
+            f"to a user who can read it.")
+
+
 _ports_handed_out = set()
 _ports_lock = threading.Lock()
 
