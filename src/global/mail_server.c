@@ -206,26 +206,6 @@ void mail_server_client_begin(void)
         mail_server_unlisten();
 }
 
-int mail_server_accept_next(int listen_fd)
-{
-    int fd;
-
-    if (mail_server.standalone || mail_server.client_count != 1)
-        return -1;
-    /* The finished client and the next one must both fit in max_use. */
-    if (!mail_server.opts->long_lived && mail_server.use_count + 2 > var_max_use)
-        return -1;
-    mail_server_master_poll();
-    if (mail_server.master_gone || dict_registry_changed() != NULL)
-        return -1;
-    if ((fd = mail_server_accept(listen_fd)) < 0)
-        return -1;
-    mail_server.use_count++;
-    if (!mail_server.opts->long_lived && mail_server.use_count + mail_server.client_count >= var_max_use)
-        mail_server_unlisten();
-    return fd;
-}
-
 void mail_server_client_end(void)
 {
     mail_server.client_count--;

@@ -10,13 +10,6 @@
  *   mail_server_accept(fd)      accept one connection, or -1 (taken by a
  *                               sibling process, or an error already logged)
  *   mail_server_client_begin()  a client arrives: busy for the master
- *   mail_server_accept_next(fd) a single server's one client is done:
- *                               take the next connection already waiting
- *                               on FD without becoming available (no status
- *                               records, no master wakeup); -1 when none
- *                               waits or the process should stop (max_use,
- *                               master gone, a table changed); the finished
- *                               client is then ended as usual
  *   mail_server_client_end()    a client is done: count it, exit when the
  *                               master has gone, max_use is reached or a
  *                               table changed and nobody else is served
@@ -63,7 +56,6 @@ extern void mail_server_listen(EVENT_NOTIFY_FN fn);
 extern void mail_server_unlisten(void);
 extern int mail_server_accept(int listen_fd);
 extern void mail_server_client_begin(void);
-extern int mail_server_accept_next(int listen_fd);
 extern void mail_server_client_end(void);
 extern bool mail_server_may_accept(void);
 extern VSTREAM *mail_server_client_stream(int fd);

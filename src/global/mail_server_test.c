@@ -201,64 +201,6 @@ static void test_single_max_use(void **state UNUSED)
     close(srv.status_fd);
 }
 
-/* Read the service's line from FD, then close it (the service returns). */
-static void finish_session(int fd, const char *want)
-{
-    char line[200];
-    ssize_t n = timed_read(fd, line, sizeof(line) - 1, 5000);
-
-    assert_true(n > 0);
-    line[n] = 0;
-    assert_string_equal(line, want);
-    close(fd);
-}
-
-static void test_single_back_to_back(void **state UNUSED)
-{
-    static const char *const args[] = {"-n", "svc", "-t", "unix", "-o", "max_use=4", NULL};
-    SERVER srv = start_server(false, args);
-    int first = unix_connect(sock_path, BLOCKING, 5);
-    int second = unix_connect(sock_path, BLOCKING, 5);
-    char line[200];
-
-    assert_true(first >= 0 && second >= 0);
-    /* The second waits while the first is served: taken without going
-     * available in between, so one TAKEN/AVAIL pair for both. */
-    finish_session(first, "svc|from main.cf svc|\n");
-    finish_session(second, "svc|from main.cf svc|\n");
-    assert_int_equal(next_status(&srv).avail, MASTER_STAT_TAKEN);
-    assert_int_equal(next_status(&srv).avail, MASTER_STAT_AVAIL);
-    /* max_use still counts both: two more clients, waiting together;
-     * the fourth is the last, and the process exits after it. */
-    first = unix_connect(sock_path, BLOCKING, 5);
-    second = unix_connect(sock_path, BLOCKING, 5);
-    assert_true(first >= 0 && second >= 0);
-    finish_session(first, "svc|from main.cf svc|\n");
-    finish_session(second, "svc|from main.cf svc|\n");
-    assert_int_equal(next_status(&srv).avail, MASTER_STAT_TAKEN);
-    assert_int_equal(server_exit(&srv), 0);
-    assert_int_equal(read(srv.status_fd, line, sizeof(line)), 0); /* no AVAIL before the exit */
-    close(srv.status_fd);
-}
-
-static void test_single_back_to_back_stops_at_max_use(void **state UNUSED)
-{
-    static const char *const args[] = {"-n", "svc", "-t", "unix", "-o", "max_use=1", NULL};
-    SERVER srv = start_server(false, args);
-    int first = unix_connect(sock_path, BLOCKING, 5);
-    int second = unix_connect(sock_path, BLOCKING, 5);
-    char line[200];
-
-    assert_true(first >= 0 && second >= 0);
-    finish_session(first, "svc|from main.cf svc|\n");
-    assert_int_equal(next_status(&srv).avail, MASTER_STAT_TAKEN);
-    assert_int_equal(server_exit(&srv), 0); /* the waiting client is left for the next process */
-    assert_int_equal(read(srv.status_fd, line, sizeof(line)), 0);
-    assert_true(timed_read(second, line, sizeof(line), 200) <= 0); /* never served */
-    close(second);
-    close(srv.status_fd);
-}
-
 static void test_single_max_idle(void **state UNUSED)
 {
     static const char *const args[] = {"-n", "svc", "-t", "unix", "-o", "max_idle=1s", NULL};
@@ -297,8 +239,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_status_and_master_gone),
         cmocka_unit_test(test_single_max_use),
-        cmocka_unit_test(test_single_back_to_back),
-        cmocka_unit_test(test_single_back_to_back_stops_at_max_use),
         cmocka_unit_test(test_single_max_idle),
         cmocka_unit_test(test_trigger),
     };

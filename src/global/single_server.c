@@ -3,11 +3,8 @@
  * (smtpd, local, smtp, bounce, ...). See mail_server.h.
  *
  * single_server_main() never returns. The process is busy (MASTER_STAT_
- * TAKEN) while the service function runs and available otherwise. A
- * process that finishes a client while the next connection already waits
- * takes it at once and stays busy: under load a process goes from client
- * to client without two status records and a master wakeup each time.
- * For a fifo or unix-dgram service the listening descriptor itself is the
+ * TAKEN) while the service function runs and available otherwise. For a
+ * fifo or unix-dgram service the listening descriptor itself is the
  * client. With -S or -d, standard input and output are the one client.
  *
  * Errors: accept failures other than "a sibling was faster" are logged
@@ -24,21 +21,12 @@
 
 static MAIL_SERVER_FN single_server_service;
 
-/* Run the service function for one client stream, then close it; then
- * for each connection already waiting on LISTEN_FD (-1: none to look
- * at), without telling the master anything in between. */
-static void single_server_serve(VSTREAM *stream, int listen_fd)
+/* Run the service function for one client stream, then close it. */
+static void single_server_serve(VSTREAM *stream)
 {
-    int fd;
-
     mail_server_client_begin();
-    for (;;) {
-        single_server_service(stream, mail_server.service, mail_server.argv);
-        (void)vstream_fclose(stream);
-        if (listen_fd < 0 || (fd = mail_server_accept_next(listen_fd)) < 0)
-            break;
-        stream = mail_server_client_stream(fd);
-    }
+    single_server_service(stream, mail_server.service, mail_server.argv);
+    (void)vstream_fclose(stream);
     mail_server_client_end();
 }
 
@@ -53,10 +41,10 @@ static void single_server_accept(int event UNUSED, void *context)
     if (strcmp(mail_server.transport, "fifo") == 0 || strcmp(mail_server.transport, "unix-dgram") == 0) {
         if ((fd = fcntl(listen_fd, F_DUPFD_CLOEXEC, 0)) < 0)
             msg_fatal("dup listening descriptor: %m");
-        single_server_serve(mail_server_client_stream(fd), -1);
-    } else if ((fd = mail_server_accept(listen_fd)) >= 0) {
-        single_server_serve(mail_server_client_stream(fd), listen_fd);
+    } else if ((fd = mail_server_accept(listen_fd)) < 0) {
+        return;
     }
+    single_server_serve(mail_server_client_stream(fd));
 }
 
 NORETURN single_server_main(int argc, char **argv, MAIL_SERVER_FN service, const MAIL_SERVER_OPTS *opts)
@@ -64,7 +52,7 @@ NORETURN single_server_main(int argc, char **argv, MAIL_SERVER_FN service, const
     mail_server_init("single_server", argc, argv, opts);
     single_server_service = service;
     if (mail_server.standalone) {
-        single_server_serve(mail_server_stdio_stream(), -1);
+        single_server_serve(mail_server_stdio_stream());
         mail_server_exit();
     }
     mail_server_listen(single_server_accept);
