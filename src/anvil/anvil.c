@@ -4,7 +4,7 @@
  * every smtpd process shares one set of counters.
  *
  * Requests (attr.h; anvil_clnt.h): request=connect|disconnect|message|
- * recipient|newtls|auth|lookup and ident=SERVICE:ADDR. Every reply is
+ * recipient|newtls|newtls_report|auth|lookup and ident=SERVICE:ADDR. Every reply is
  * status (0, or -1 for a bad request), count (open connections) and rate
  * (connections, messages, recipients, new TLS sessions or AUTH commands
  * in this $anvil_rate_time_unit, by request; lookup: connections,
@@ -99,6 +99,8 @@ static void anvil_service(VSTREAM *client, char *service UNUSED, char **argv UNU
         anvil_table_recipient(anvil_table, vstring_str(ident), now, &rate);
     } else if (strcmp(req, "newtls") == 0) {
         anvil_table_newtls(anvil_table, vstring_str(ident), now, &rate);
+    } else if (strcmp(req, "newtls_report") == 0) {
+        anvil_table_newtls_report(anvil_table, vstring_str(ident), now, &rate);
     } else if (strcmp(req, "auth") == 0) {
         anvil_table_auth(anvil_table, vstring_str(ident), now, &rate);
     } else if (strcmp(req, "lookup") == 0) {

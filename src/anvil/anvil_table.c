@@ -4,7 +4,8 @@
  *
  * Public functions: anvil_table_create(), anvil_table_connect(),
  * anvil_table_disconnect(), anvil_table_message(),
- * anvil_table_recipient(), anvil_table_newtls(), anvil_table_auth(),
+ * anvil_table_recipient(), anvil_table_newtls(),
+ * anvil_table_newtls_report(), anvil_table_auth(),
  * anvil_table_lookup(), anvil_table_expire(),
  * anvil_table_stats(), anvil_table_size(), anvil_table_free().
  *
@@ -141,6 +142,17 @@ void anvil_table_recipient(ANVIL_TABLE *table, const char *ident, time_t now, in
 void anvil_table_newtls(ANVIL_TABLE *table, const char *ident, time_t now, int *rate)
 {
     *rate = anvil_table_bump(&anvil_table_entry(table, ident, now)->tls_rate, &table->tls_rate, ident, now);
+}
+
+void anvil_table_newtls_report(ANVIL_TABLE *table, const char *ident, time_t now, int *rate)
+{
+    ANVIL_ENTRY *entry = htable_find(table->entries, ident);
+
+    *rate = 0;
+    if (entry == NULL)
+        return;
+    anvil_table_window(table, entry, now);
+    *rate = entry->tls_rate;
 }
 
 void anvil_table_auth(ANVIL_TABLE *table, const char *ident, time_t now, int *rate)

@@ -12,6 +12,7 @@
  *   anvil_table_message(table, ident, now, &rate)
  *   anvil_table_recipient(table, ident, now, &rate)
  *   anvil_table_newtls(table, ident, now, &rate)
+ *   anvil_table_newtls_report(table, ident, now, &rate)  no change
  *   anvil_table_auth(table, ident, now, &rate)
  *   anvil_table_lookup(table, ident, now, &count, &rate)  no change
  *   anvil_table_expire(table, now)  forget idle entries; returns how many
@@ -42,6 +43,7 @@ extern void anvil_table_disconnect(ANVIL_TABLE *table, const char *ident, time_t
 extern void anvil_table_message(ANVIL_TABLE *table, const char *ident, time_t now, int *rate);
 extern void anvil_table_recipient(ANVIL_TABLE *table, const char *ident, time_t now, int *rate);
 extern void anvil_table_newtls(ANVIL_TABLE *table, const char *ident, time_t now, int *rate);
+extern void anvil_table_newtls_report(ANVIL_TABLE *table, const char *ident, time_t now, int *rate);
 extern void anvil_table_auth(ANVIL_TABLE *table, const char *ident, time_t now, int *rate);
 extern void anvil_table_lookup(ANVIL_TABLE *table, const char *ident, time_t now, int *count, int *rate);
 extern int anvil_table_expire(ANVIL_TABLE *table, time_t now);

@@ -186,6 +186,15 @@ static void test_newtls_and_auth(void **state UNUSED)
         if (rate != steps[i].rate)
             fail_msg("step %zu: rate %d, expected %d", i, rate, steps[i].rate);
     }
+    /* A report counts nothing and follows the window. */
+    anvil_table_newtls_report(table, "smtp:192.0.2.2", T0 + 5, &rate);
+    assert_int_equal(rate, 3);
+    anvil_table_newtls_report(table, "smtp:192.0.2.2", T0 + 6, &rate);
+    assert_int_equal(rate, 3);
+    anvil_table_newtls_report(table, "smtp:192.0.2.9", T0 + 6, &rate);
+    assert_int_equal(rate, 0);
+    anvil_table_newtls_report(table, "smtp:192.0.2.2", T0 + 63, &rate);
+    assert_int_equal(rate, 0);
     /* Neither counts as a connection. */
     anvil_table_lookup(table, "smtp:192.0.2.1", T0 + 60, &count, &rate);
     assert_int_equal(count, 0);

@@ -4,6 +4,7 @@
  *
  * Public functions: anvil_clnt_create(), anvil_clnt_connect(),
  * anvil_clnt_mail(), anvil_clnt_rcpt(), anvil_clnt_newtls(),
+ * anvil_clnt_newtls_report(),
  * anvil_clnt_auth(), anvil_clnt_disconnect(), anvil_clnt_free().
  *
  * The connection is opened on first use and kept; a request that fails
@@ -120,6 +121,12 @@ int anvil_clnt_rcpt(ANVIL_CLNT *anvil, const char *service, const char *addr, in
 int anvil_clnt_newtls(ANVIL_CLNT *anvil, const char *service, const char *addr, int *rate)
 {
     return anvil_clnt_request(anvil, "newtls", service, addr, NULL, rate);
+}
+
+/* The new TLS sessions so far in this time unit, counting none. */
+int anvil_clnt_newtls_report(ANVIL_CLNT *anvil, const char *service, const char *addr, int *rate)
+{
+    return anvil_clnt_request(anvil, "newtls_report", service, addr, NULL, rate);
 }
 
 /* One more AUTH command: its rate in this time unit. */

@@ -15,13 +15,15 @@
  *   anvil_clnt_mail(anvil, service, addr, &msgs)   one more MAIL FROM
  *   anvil_clnt_rcpt(anvil, service, addr, &rcpts)  one more RCPT TO
  *   anvil_clnt_newtls(anvil, service, addr, &rate) one more new TLS session
+ *   anvil_clnt_newtls_report(anvil, service, addr, &rate) new TLS sessions
+ *       so far in this time unit (no change)
  *   anvil_clnt_auth(anvil, service, addr, &rate)   one more AUTH command
  *   anvil_clnt_disconnect(anvil, service, addr)    the client went away
  *   anvil_clnt_free(anvil)
  *
  * Each returns ANVIL_STAT_OK, or ANVIL_STAT_FAIL when the service cannot
  * be reached (the caller then applies no limit; a warning is logged).
- * Protocol (attr.h): request=connect|disconnect|message|recipient|newtls|auth|lookup,
+ * Protocol (attr.h): request=connect|disconnect|message|recipient|newtls|newtls_report|auth|lookup,
  * ident=SERVICE:ADDR; reply status, count, rate.
  */
 #ifndef ANVIL_CLNT_H
@@ -37,6 +39,7 @@ extern int anvil_clnt_connect(ANVIL_CLNT *anvil, const char *service, const char
 extern int anvil_clnt_mail(ANVIL_CLNT *anvil, const char *service, const char *addr, int *msgs);
 extern int anvil_clnt_rcpt(ANVIL_CLNT *anvil, const char *service, const char *addr, int *rcpts);
 extern int anvil_clnt_newtls(ANVIL_CLNT *anvil, const char *service, const char *addr, int *rate);
+extern int anvil_clnt_newtls_report(ANVIL_CLNT *anvil, const char *service, const char *addr, int *rate);
 extern int anvil_clnt_auth(ANVIL_CLNT *anvil, const char *service, const char *addr, int *rate);
 extern int anvil_clnt_disconnect(ANVIL_CLNT *anvil, const char *service, const char *addr);
 extern void anvil_clnt_free(ANVIL_CLNT *anvil);

@@ -78,16 +78,19 @@ static void mail_server_status(int avail)
     }
 }
 
-/* The table-change test of dict_registry.h: true when we must restart. */
+/* The table-change test of dict_registry.h: true when we must restart
+ * (logged once, though asked again until the process exits). */
 static bool mail_server_table_changed(void)
 {
+    static bool logged;
     const char *spec = dict_registry_changed();
 
-    if (spec != NULL) {
+    if (spec == NULL)
+        return false;
+    if (!logged)
         msg_info("table %s has changed -- restarting", spec);
-        return true;
-    }
-    return false;
+    logged = true;
+    return true;
 }
 
 /* Exit now when there is a reason to and nobody is being served. */
@@ -186,13 +189,30 @@ int mail_server_accept(int listen_fd)
     return fd;
 }
 
+/* Take no new client from now on (max_use, a changed table); a process
+ * that serves clients while it takes more now turns busy for the master,
+ * which starts another for new clients. */
+static void mail_server_stop_taking(void)
+{
+    if (!mail_server_listening)
+        return;
+    mail_server_unlisten();
+    if (mail_server.accepts_while_serving)
+        mail_server_status(MASTER_STAT_TAKEN);
+}
+
 bool mail_server_may_accept(void)
 {
     mail_server_master_poll();
     if (mail_server.master_gone)
         return false;
-    if (mail_server.client_count == 0 && mail_server_table_changed())
-        mail_server_exit();
+    if (mail_server_table_changed()) {
+        if (mail_server.client_count == 0)
+            mail_server_exit();
+        /* Its clients finish with the old table; new ones get a new process. */
+        mail_server_stop_taking();
+        return false;
+    }
     return true;
 }
 
@@ -200,10 +220,11 @@ void mail_server_client_begin(void)
 {
     if (mail_server.client_count++ == 0) {
         event_cancel_timer(mail_server_idle_event, NULL);
-        mail_server_status(MASTER_STAT_TAKEN);
+        if (!mail_server.accepts_while_serving)
+            mail_server_status(MASTER_STAT_TAKEN);
     }
     if (!mail_server.opts->long_lived && mail_server.use_count + mail_server.client_count >= var_max_use)
-        mail_server_unlisten();
+        mail_server_stop_taking();
 }
 
 void mail_server_client_end(void)
@@ -216,7 +237,8 @@ void mail_server_client_end(void)
         mail_server_exit();
     mail_server_master_poll();
     mail_server_exit_if_done();
-    mail_server_status(MASTER_STAT_AVAIL);
+    if (!mail_server.accepts_while_serving)
+        mail_server_status(MASTER_STAT_AVAIL);
     mail_server_idle_start();
     if (mail_server_listen_fn && !mail_server.master_gone)
         mail_server_listen(mail_server_listen_fn);

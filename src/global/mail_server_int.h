@@ -9,7 +9,9 @@
  *   mail_server_unlisten()      stop watching them (exit pending)
  *   mail_server_accept(fd)      accept one connection, or -1 (taken by a
  *                               sibling process, or an error already logged)
- *   mail_server_client_begin()  a client arrives: busy for the master
+ *   mail_server_client_begin()  a client arrives: busy for the master (a
+ *                               multi_server only once max_use stops it
+ *                               from taking more)
  *   mail_server_client_end()    a client is done: count it, exit when the
  *                               master has gone, max_use is reached or a
  *                               table changed and nobody else is served
@@ -47,6 +49,9 @@ typedef struct MAIL_SERVER {
     int client_count;    /* clients being served */
     bool master_gone;    /* status descriptor reported end of file */
     int timeout;         /* client time limit, seconds */
+    /* multi_server: takes new clients while it serves others, so it is
+     * available to the master until max_use stops it from listening. */
+    bool accepts_while_serving;
 } MAIL_SERVER;
 
 extern MAIL_SERVER mail_server;

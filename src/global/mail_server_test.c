@@ -70,6 +70,20 @@ static void echo_service(VSTREAM *client, char *service, char **argv)
     vstring_free(buf);
 }
 
+/* The multi-client service: echo each line; end of file ends the client. */
+static void multi_echo_service(VSTREAM *client, char *service UNUSED, char **argv UNUSED)
+{
+    VSTRING *buf = vstring_alloc(10);
+
+    if (vstream_fgets_nonl_limit(buf, client, 100) != VSTREAM_LINE_OK) {
+        multi_server_disconnect(client);
+    } else {
+        vstream_fprintf(client, "%s\n", vstring_str(buf));
+        vstream_fflush(client);
+    }
+    vstring_free(buf);
+}
+
 static void trigger_service(char *buf, ssize_t len, char *service UNUSED, char **argv UNUSED)
 {
     /* Report the request back through the status channel's sibling: a file. */
@@ -88,8 +102,10 @@ typedef struct SERVER {
     int status_fd; /* the master's end */
 } SERVER;
 
+typedef enum { SINGLE, TRIGGER, MULTI } SKELETON;
+
 /* Start a skeleton as the master would; ARGV without the program name. */
-static SERVER start_server(bool trigger, const char *const *args)
+static SERVER start_server(SKELETON kind, const char *const *args)
 {
     SERVER srv;
     int pair[2];
@@ -112,8 +128,10 @@ static SERVER start_server(bool trigger, const char *const *args)
         dup2(lfd, MASTER_LISTEN_FD);
         close(pair[0]);
         static const MAIL_SERVER_OPTS opts;
-        if (trigger)
+        if (kind == TRIGGER)
             trigger_server_main(argc, argv, trigger_service, &opts);
+        if (kind == MULTI)
+            multi_server_main(argc, argv, multi_echo_service, &opts);
         single_server_main(argc, argv, echo_service, &opts);
     }
     close(pair[1]);
@@ -173,7 +191,7 @@ static void test_single_status_and_master_gone(void **state UNUSED)
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        SERVER srv = start_server(false, cases[i].args);
+        SERVER srv = start_server(SINGLE, cases[i].args);
         char line[200];
 
         session(line, sizeof(line));
@@ -188,7 +206,7 @@ static void test_single_status_and_master_gone(void **state UNUSED)
 static void test_single_max_use(void **state UNUSED)
 {
     static const char *const args[] = {"-n", "svc", "-t", "unix", "-o", "max_use=2", NULL};
-    SERVER srv = start_server(false, args);
+    SERVER srv = start_server(SINGLE, args);
     char line[200];
 
     session(line, sizeof(line));
@@ -201,10 +219,57 @@ static void test_single_max_use(void **state UNUSED)
     close(srv.status_fd);
 }
 
+/* One echo exchange with a multi-client server over FD. */
+static void multi_echo(int fd, const char *line)
+{
+    char reply[100];
+    ssize_t n;
+
+    assert_int_equal(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+    n = timed_read(fd, reply, sizeof(reply) - 1, 5000);
+    assert_true(n > 0);
+    reply[n] = 0;
+    assert_string_equal(reply, line);
+}
+
+/* Whether a status record arrives within MS milliseconds. */
+static bool status_within(SERVER *srv, int ms)
+{
+    MASTER_STATUS stat;
+
+    return timed_read(srv->status_fd, &stat, sizeof(stat), ms) == sizeof(stat);
+}
+
+static void test_multi_stays_available(void **state UNUSED)
+{
+    static const char *const args[] = {"-n", "svc", "-t", "unix", "-o", "max_use=3", NULL};
+    SERVER srv = start_server(MULTI, args);
+    int a = unix_connect(sock_path, BLOCKING, 5);
+    int b = unix_connect(sock_path, BLOCKING, 5);
+    int c;
+
+    /* Serving two clients at once, it still takes more: no status record. */
+    assert_true(a >= 0 && b >= 0);
+    multi_echo(a, "one\n");
+    multi_echo(b, "two\n");
+    assert_false(status_within(&srv, 300));
+    /* The third is the last of max_use: from now on it takes no more. */
+    assert_true((c = unix_connect(sock_path, BLOCKING, 5)) >= 0);
+    multi_echo(c, "three\n");
+    assert_int_equal(next_status(&srv).avail, MASTER_STAT_TAKEN);
+    multi_echo(a, "still served\n");
+    close(a);
+    close(b);
+    close(c);
+    assert_int_equal(server_exit(&srv), 0);
+    assert_false(status_within(&srv, 0));
+    close(srv.status_fd);
+}
+
 static void test_single_max_idle(void **state UNUSED)
 {
     static const char *const args[] = {"-n", "svc", "-t", "unix", "-o", "max_idle=1s", NULL};
-    SERVER srv = start_server(false, args);
+    SERVER srv = start_server(SINGLE, args);
 
     assert_int_equal(server_exit(&srv), 0);
     close(srv.status_fd);
@@ -213,7 +278,7 @@ static void test_single_max_idle(void **state UNUSED)
 static void test_trigger(void **state UNUSED)
 {
     static const char *const args[] = {"-n", "pickup", "-t", "unix", NULL};
-    SERVER srv = start_server(true, args);
+    SERVER srv = start_server(TRIGGER, args);
     char path[128];
     char buf[100] = "";
     FILE *fp;
@@ -239,6 +304,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_single_status_and_master_gone),
         cmocka_unit_test(test_single_max_use),
+        cmocka_unit_test(test_multi_stays_available),
         cmocka_unit_test(test_single_max_idle),
         cmocka_unit_test(test_trigger),
     };

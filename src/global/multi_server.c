@@ -8,7 +8,11 @@
  * called, and again while the stream still holds buffered input. The
  * service function calls multi_server_disconnect() at end of file or on
  * errors. A client silent for longer than the time limit is dropped.
- * The process is busy for the master while it has any client.
+ * The process stays available for the master while it has clients, as it
+ * takes new ones (Postfix's multi-client servers do the same): one
+ * process serves everyone, and a service with a process limit of 1
+ * (anvil, scache) is not "at its process limit" whenever it has a
+ * client. It turns busy only when max_use stops it from taking more.
  *
  * Errors: none of its own; accept failures are logged.
  */
@@ -95,6 +99,7 @@ static void multi_server_accept(int event UNUSED, void *context)
 NORETURN multi_server_main(int argc, char **argv, MAIL_SERVER_FN service, const MAIL_SERVER_OPTS *opts)
 {
     mail_server_init("multi_server", argc, argv, opts);
+    mail_server.accepts_while_serving = true;
     multi_server_service = service;
     if (mail_server.standalone) {
         multi_server_start(mail_server_stdio_stream());

@@ -145,19 +145,44 @@ void smtpd_tls_pre_init(void)
         smtpd_tls_ctx = smtpd_tls_context();
 }
 
-/* Whether this client is over smtpd_client_new_tls_session_rate_limit. */
-static bool smtpd_tls_rate_exceeded(SMTPD_STATE *state)
-{
-    int rate = 0;
+/*
+ * smtpd_client_new_tls_session_rate_limit, as Postfix: before a handshake
+ * the client's new sessions so far are compared with the limit (nothing
+ * counted); after one that created a new session (not a resumed one) it
+ * is counted, and the session ends when that goes over the limit. So the
+ * session after the limit was reached still completes its handshake and
+ * is then dropped; later ones are refused before the handshake.
+ */
 
+/* Whether the limit applies to this client. */
+static bool smtpd_tls_rate_applies(SMTPD_STATE *state)
+{
     if (var_smtpd_client_new_tls_session_rate_limit <= 0 || state->addr_family == AF_UNSPEC ||
         smtpd_check_event_exempt(state))
         return false;
     if (smtpd_tls_anvil == NULL)
         smtpd_tls_anvil = anvil_clnt_create();
-    if (anvil_clnt_newtls(smtpd_tls_anvil, state->service, state->addr, &rate) != ANVIL_STAT_OK)
-        return false;
-    if (rate <= var_smtpd_client_new_tls_session_rate_limit)
+    return true;
+}
+
+/* Before a handshake: whether the client is over the limit already. */
+static bool smtpd_tls_rate_reached(SMTPD_STATE *state)
+{
+    int rate = 0;
+
+    return smtpd_tls_rate_applies(state) &&
+           anvil_clnt_newtls_report(smtpd_tls_anvil, state->service, state->addr, &rate) == ANVIL_STAT_OK &&
+           rate > var_smtpd_client_new_tls_session_rate_limit;
+}
+
+/* After a handshake: count a new session; true when that is one too many. */
+static bool smtpd_tls_rate_count(SMTPD_STATE *state)
+{
+    int rate = 0;
+
+    if (state->tls_context->session_reused || !smtpd_tls_rate_applies(state) ||
+        anvil_clnt_newtls(smtpd_tls_anvil, state->service, state->addr, &rate) != ANVIL_STAT_OK ||
+        rate <= var_smtpd_client_new_tls_session_rate_limit)
         return false;
     msg_warn("New TLS session rate limit exceeded: %d from %s for service %s", rate, state->namaddr,
              state->service);
@@ -202,10 +227,12 @@ bool smtpd_tls_connect(SMTPD_STATE *state)
                  state->namaddr, state->service);
         return false;
     }
-    if (smtpd_tls_rate_exceeded(state))
+    if (smtpd_tls_rate_reached(state)) {
+        msg_warn("Refusing TLS service request from %s for service %s", state->namaddr, state->service);
         return false;
+    }
     smtpd_tls_handshake(state);
-    return true;
+    return !smtpd_tls_rate_count(state);
 }
 
 /* Whether EHLO announces STARTTLS. */
@@ -242,12 +269,19 @@ int smtpd_tls_starttls(SMTPD_STATE *state, int argc, SMTPD_TOKEN *argv)
         return SMTPD_ERROR(state, "502 5.5.1 Error: command not implemented");
     if (smtpd_tls_ctx == NULL)
         return SMTPD_ERROR(state, "454 4.7.0 TLS not available due to local problem");
-    if (smtpd_tls_rate_exceeded(state))
+    if (smtpd_tls_rate_reached(state)) {
+        msg_warn("Refusing STARTTLS request from %s for service %s", state->namaddr, state->service);
         return SMTPD_ERROR(state, "454 4.7.0 Error: too many new TLS sessions from %s", state->namaddr);
+    }
     smtpd_chat_reply(state, "220 2.0.0 Ready to start TLS");
     smtpd_chat_flush(state);
     smtpd_tls_discard_pending(state);
     smtpd_tls_handshake(state);
+    if (smtpd_tls_rate_count(state)) {
+        /* Postfix ends the session without a reply; STARTTLS counts as failed. */
+        state->flags |= SMTPD_FLAG_HANGUP;
+        return -1;
+    }
 
     /* RFC 3207 4.2: the client starts over; nothing said in plaintext counts. */
     if (smtpd_tls_reset_hook)

@@ -12,6 +12,7 @@ import re
 import pytest
 
 import postern
+from smtpchat import SmtpChat
 
 ANVILQ = os.path.join(postern.BUILD, "test-libexec", "anvilq")
 
@@ -138,3 +139,23 @@ def test_service_unavailable(make_instance):
     r = inst.run(ANVILQ, "connect smtp 192.0.2.1", "mail smtp 192.0.2.1", check=True)
     assert r.stdout_lines == ["connect status=-1 count=0 rate=0", "mail status=-1 rate=0"]
     assert "warning: problem talking to service anvil" in r.stderr
+
+
+def test_one_process_serves_concurrent_clients(make_instance):
+    """anvil is a multi-client server with a process limit of 1: it stays
+    available to the master while it has clients, so every smtpd process
+    shares its one table and the master never calls it "at its process
+    limit" (it did while every client connection counted as busy)."""
+    inst = make_instance()
+    inst.update_main_cf({"smtpd_client_event_limit_exceptions": "", "anvil_status_update_time": "1s"})
+    inst.start()
+    mark = inst.log_mark()
+    sessions = [SmtpChat(inst.smtp_port) for _ in range(3)]  # three smtpd processes, each asks anvil
+    for s in sessions:
+        assert s.cmd("EHLO c.test")[0] == 250
+    pids = set(re.findall(r"postfix/smtpd\[(\d+)\]: connect from", inst.log()[mark:]))
+    assert len(pids) == 3
+    m = inst.wait_log(r"statistics: max connection count 3 for \(127\.0\.0\.1:\d+:127\.0\.0\.1\)", since=mark)
+    for s in sessions:
+        s.close()
+    assert "has reached its process limit" not in inst.log(), inst.log()[mark:m.end()]

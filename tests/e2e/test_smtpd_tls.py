@@ -515,6 +515,57 @@ def test_session_resumption(mx, pki, tmp_path):
     assert len(pids) == 2 and pids[0] != pids[1], pids
 
 
+def tls_session(inst, ctx, session=None):
+    """Connect, EHLO, STARTTLS with client context CTX (resuming SESSION
+    if given): (chat, its reply to STARTTLS, the TLS socket or None)."""
+    c = connect(inst)
+    ehlo_keywords(c)
+    reply = c.one("STARTTLS")
+    if not reply.startswith("220"):
+        return c, reply, None
+    c.sock = ctx.wrap_socket(c.sock, server_hostname=HOST, session=session)
+    return c, reply, c.sock
+
+
+def test_new_tls_session_rate_limit(mx, pki):
+    """As Postfix: the limit is checked before the handshake without
+    counting; a new session is counted after it, and the one that goes
+    over the limit is dropped right after its handshake; later STARTTLS
+    commands get 454; resumed sessions are not counted."""
+    inst = mx.start(smtpd_tls_security_level="may", smtpd_client_new_tls_session_rate_limit="2",
+                    smtpd_client_event_limit_exceptions="")
+    ctx = client_context(pki, maximum_version=ssl.TLSVersion.TLSv1_2)  # TLS 1.2: the session is known at once
+    first, reply, sock = tls_session(inst, ctx)
+    assert reply == "220 2.0.0 Ready to start TLS" and not sock.session_reused
+    session = sock.session
+    ehlo_keywords(first)
+    first.one("QUIT")
+    for _ in range(3):  # resumed: never counted
+        c, reply, sock = tls_session(inst, ctx, session)
+        assert reply == "220 2.0.0 Ready to start TLS" and sock.session_reused
+        assert "PIPELINING" in ehlo_keywords(c)
+        c.one("QUIT")
+    c, reply, sock = tls_session(inst, ctx)  # the second new session
+    assert reply == "220 2.0.0 Ready to start TLS" and not sock.session_reused
+    assert "PIPELINING" in ehlo_keywords(c)
+    c.one("QUIT")
+    c, reply, sock = tls_session(inst, ctx)  # the third: handshake, then dropped
+    assert reply == "220 2.0.0 Ready to start TLS" and not sock.session_reused
+    assert c.closed()
+    c, reply, sock = tls_session(inst, ctx, session)  # over the limit: refused, resumable or not
+    assert reply == "454 4.7.0 Error: too many new TLS sessions from localhost[127.0.0.1]"
+    assert c.one("QUIT") == "221 2.0.0 Bye"
+    inst.wait_log(r"Refusing STARTTLS request")
+    log = inst.log()
+    service = f"127.0.0.1:{inst.smtp_port}"
+    assert re.search(r"warning: New TLS session rate limit exceeded: 3 from localhost\[127\.0\.0\.1\] "
+                     rf"for service {re.escape(service)}\n", log), log
+    assert re.search(r"disconnect from localhost\[127\.0\.0\.1\] ehlo=1 starttls=0/1 commands=1/2\n", log), log
+    assert re.search(r"warning: Refusing STARTTLS request from localhost\[127\.0\.0\.1\] "
+                     rf"for service {re.escape(service)}\n", log), log
+    assert len(re.findall(r"rate limit exceeded", log)) == 1
+
+
 # --- other real clients ---------------------------------------------------------
 
 def test_smtplib_starttls(mx, pki):
