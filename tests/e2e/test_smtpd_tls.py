@@ -340,6 +340,28 @@ def test_submissions_wrapper_mode(mx, pki):
     assert "STARTTLS" not in ehlo_keywords(c)
 
 
+def test_wrapper_mode_new_tls_session_rate_limit(mx, pki):
+    """The same limit in wrapper mode: the session that goes over it is
+    dropped after its handshake, before the greeting; later connections
+    are closed before the handshake ("Refusing TLS service request")."""
+    port = postern.free_port()
+    inst = mx.start(master_extra=f"127.0.0.1:{port} inet n - n - - smtpd\n"
+                                 f"  -o smtpd_tls_wrappermode=yes\n",
+                    smtpd_client_new_tls_session_rate_limit="1", smtpd_client_event_limit_exceptions="")
+    ctx = client_context(pki)
+    c = WrappedChat(port, ctx)
+    assert c.greeting_lines == [BANNER]
+    c.one("QUIT")
+    with pytest.raises((OSError, EOFError)):
+        WrappedChat(port, ctx, timeout=5)  # handshake, then closed: no greeting
+    with pytest.raises(OSError):  # closed before the handshake
+        ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname=HOST)
+    service = re.escape(f"127.0.0.1:{port}")
+    inst.wait_log(rf"warning: Refusing TLS service request from localhost\[127\.0\.0\.1\] for service {service}$")
+    assert re.search(rf"warning: New TLS session rate limit exceeded: 2 from localhost\[127\.0\.0\.1\] "
+                     rf"for service {service}$", inst.log(), re.M)
+
+
 # --- check 20: client certificates -------------------------------------------
 
 RELAY = "permit_mynetworks, permit_tls_clientcerts, reject_unauth_destination"
