@@ -85,13 +85,17 @@ static void master_overflow_event(int event UNUSED, void *context)
 
 /*
  * Watch the listeners exactly when a new process may be needed. At the
- * process limit, watch them once more to notice a client that has to
- * wait (the warning repeats at most every MASTER_BUSY_WARN_TIME).
+ * process limit of an inet service, watch them once more to notice a
+ * client that has to wait (the warning repeats at most every
+ * MASTER_BUSY_WARN_TIME). Internal services (unix, fifo) are at their
+ * limit by design: qmgr and pickup (limit 1) get wakeups while they
+ * work, and the queue manager keeps delivery agents at theirs.
  */
 void master_avail_listen(MASTER_SERV *serv)
 {
     bool want = !serv->throttled && serv->avail_proc < 1 && master_limit_ok(serv);
     bool busy = !serv->throttled && serv->avail_proc < 1 && !master_limit_ok(serv) &&
+                strcmp(serv->type, "inet") == 0 &&
                 (serv->busy_warn_time == 0 || time(NULL) - serv->busy_warn_time >= MASTER_BUSY_WARN_TIME);
 
     EVENT_NOTIFY_FN fn = want ? master_listen_event : busy ? master_overflow_event : NULL;

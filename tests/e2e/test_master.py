@@ -222,6 +222,24 @@ def test_crashed_process_is_replaced(instance):
     assert "bad command startup" not in instance.log()
 
 
+def test_no_process_limit_warning_for_internal_services(instance):
+    # The process-limit warning is for inet services; an internal service
+    # at its limit (qmgr and pickup at 1, delivery agents) is normal.
+    start(instance, f"lone unix n - n - 1 {TESTD}\n")
+    path = os.path.join(instance.queue_dir, "public", "lone")
+    first = socket.socket(socket.AF_UNIX)
+    first.settimeout(10)
+    first.connect(path)
+    assert first.makefile("rb").readline().startswith(b"220 ")
+    second = socket.socket(socket.AF_UNIX)
+    second.settimeout(10)
+    second.connect(path)  # waits: the one process is busy
+    first.close()
+    assert second.makefile("rb").readline().startswith(b"220 ")  # served once the first is gone
+    second.close()
+    assert "has reached its process limit" not in instance.log()
+
+
 def test_wakeup_trigger(instance):
     # C33: the wakeup column; "N?" waits for the first use. -o syslog_name
     # changes the daemon's log tag.
