@@ -40,8 +40,7 @@ typedef struct MASTER_SERV {
     int total_proc;
     int avail_proc;
     bool throttled;
-    bool listening;
-    void (*listen_fn)(int, void *); /* the callback while listening */
+    void (*listen_fn)(int, void *); /* the callback while listening, else NULL */
     time_t busy_warn_time;
     struct MASTER_SERV *next;
 } MASTER_SERV;

@@ -62,11 +62,11 @@ void master_spawn_init(void)
 
 void master_listen_off(MASTER_SERV *serv)
 {
-    if (!serv->listening)
+    if (serv->listen_fn == NULL)
         return;
     for (int i = 0; i < serv->listen_count; i++)
         event_disable_readwrite(serv->listen_fds[i]);
-    serv->listening = false;
+    serv->listen_fn = NULL;
 }
 
 /* At the process limit a client is waiting: say so, now and then. */
@@ -100,13 +100,12 @@ void master_avail_listen(MASTER_SERV *serv)
 
     EVENT_NOTIFY_FN fn = want ? master_listen_event : busy ? master_overflow_event : NULL;
 
-    if (serv->listen_count == 0 || (serv->listening && serv->listen_fn == fn))
+    if (serv->listen_count == 0 || serv->listen_fn == fn)
         return;
     master_listen_off(serv);
     if (fn != NULL) {
         for (int i = 0; i < serv->listen_count; i++)
             event_enable_read(serv->listen_fds[i], fn, serv);
-        serv->listening = true;
         serv->listen_fn = fn;
     }
 }
