@@ -10,8 +10,8 @@
  *   mail_server_accept(fd)      accept one connection, or -1 (taken by a
  *                               sibling process, or an error already logged)
  *   mail_server_client_begin()  a client arrives: busy for the master (a
- *                               multi_server only once max_use stops it
- *                               from taking more)
+ *                               multi_server only once max_use or a
+ *                               changed table stops it from taking more)
  *   mail_server_client_end()    a client is done: count it, exit when the
  *                               master has gone, max_use is reached or a
  *                               table changed and nobody else is served
@@ -50,7 +50,8 @@ typedef struct MAIL_SERVER {
     bool master_gone;    /* status descriptor reported end of file */
     int timeout;         /* client time limit, seconds */
     /* multi_server: takes new clients while it serves others, so it is
-     * available to the master until max_use stops it from listening. */
+     * available to the master until max_use or a changed table stops it
+     * from listening. */
     bool accepts_while_serving;
 } MAIL_SERVER;
 

@@ -12,7 +12,8 @@
  * takes new ones (Postfix's multi-client servers do the same): one
  * process serves everyone, and a service with a process limit of 1
  * (anvil, scache) is not "at its process limit" whenever it has a
- * client. It turns busy only when max_use stops it from taking more.
+ * client. It turns busy only when max_use or a changed table stops it
+ * from taking more.
  *
  * Errors: none of its own; accept failures are logged.
  */
